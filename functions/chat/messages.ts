@@ -1,0 +1,37 @@
+import type { Sql } from 'postgres'
+import type { ChatMessage } from '../providers/types.ts'
+
+export interface NewMessage {
+  session_id: string
+  user_id: string
+  role: ChatMessage['role']
+  content: string
+  status: 'complete' | 'cut' | 'error'
+  model: string | null
+  finish_reason: string | null
+  input_tokens: number | null
+  output_tokens: number | null
+  trace_id: string
+}
+
+export function createMessageStore(sql: Sql) {
+  return {
+    async insert(message: NewMessage): Promise<string> {
+      const [row] = await sql<{ id: string }[]>`insert into public.messages ${sql(message)} returning id`
+      return row.id
+    },
+    /** The session's latest messages, oldest first, as model input. */
+    async history(sessionId: string, userId: string, limit: number): Promise<ChatMessage[]> {
+      if (limit <= 0) return []
+      const rows = await sql<ChatMessage[]>`
+        select role, content from (
+          select role, content, created_at from public.messages
+          where session_id = ${sessionId} and user_id = ${userId} and status <> 'error'
+          order by created_at desc limit ${limit}
+        ) recent order by created_at`
+      return rows.map((r) => ({ role: r.role, content: r.content }))
+    },
+  }
+}
+
+export type MessageStore = ReturnType<typeof createMessageStore>

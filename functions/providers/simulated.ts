@@ -1,0 +1,73 @@
+import type { SimulatedConfig } from '../../shared/config.ts'
+import { ProviderError, type ChatProvider, type ChatRequest, type ProviderEvent } from './types.ts'
+
+const WORDS = (
+  'the stream keeps every token in order while the server measures time to first byte and the ' +
+  'dashboard draws each frame as it arrives so an engineer can see where a reply slowed down ' +
+  'tokens flow through edge functions into postgres with a trace id on every frame and log line'
+).split(' ')
+
+/** mulberry32: tiny, fast and good enough to make a run reproducible from its seed. */
+function rng(seed: number) {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+function hash(text: string): number {
+  let h = 2166136261
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619)
+  return h >>> 0
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason)
+    const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, ms)
+    const onAbort = () => { clearTimeout(t); reject(signal.reason) }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+const countWords = (text: string) => text.split(/\s+/).filter(Boolean).length
+
+/**
+ * A deterministic stand-in for an LLM: the same seed and prompt give the same
+ * answer, timing and failures. Timing is paced against the start time so a slow
+ * consumer does not stretch the provider's own schedule.
+ */
+export function createSimulatedProvider(config: SimulatedConfig): ChatProvider {
+  return {
+    name: 'simulated',
+    async *stream(request: ChatRequest): AsyncIterable<ProviderEvent> {
+      const prompt = request.messages.map((m) => m.content).join('\n')
+      const random = rng(config.seed ^ hash(prompt))
+      const span = config.maxTokens - config.minTokens
+      const length = Math.min(request.maxTokens, config.minTokens + Math.floor(random() * (span + 1)))
+      const failsBefore = random() < config.failureRate
+      const failsAt = random() < config.midStreamFailureRate ? 1 + Math.floor(random() * Math.max(1, length - 1)) : -1
+      const gapMs = 1000 / config.tokensPerSecond
+      const start = Date.now()
+
+      await sleep(config.ttfbMs, request.signal)
+      if (failsBefore) throw new ProviderError('provider_unavailable', 'simulated provider failure before first token', 503)
+      for (let i = 0; i < length; i++) {
+        if (i === failsAt) throw new ProviderError('provider_stream_error', `simulated provider failure after ${i} tokens`, 500)
+        if (i > 0) await sleep(Math.max(0, start + config.ttfbMs + i * gapMs - Date.now()), request.signal)
+        const word = WORDS[Math.floor(random() * WORDS.length)]
+        yield { type: 'delta', text: i === 0 ? word : ' ' + word }
+      }
+      yield {
+        type: 'done',
+        finish_reason: length === request.maxTokens ? 'length' : 'stop',
+        usage: { input_tokens: countWords(prompt), output_tokens: length, estimated: false },
+        response_model: request.model,
+      }
+    },
+  }
+}

@@ -1,0 +1,12 @@
+// `npm run migrate`: applies pending migrations to DATABASE_URL, or to the local PGlite.
+import { migrate } from '../shared/db/migrate.ts'
+import { openDatabase } from '../server/database.ts'
+import { readMigrations } from '../server/migrations.ts'
+
+const db = await openDatabase(process.env.DATABASE_URL, process.env.PGLITE_DIR ?? '.data/pglite')
+try {
+  const applied = await migrate(db.sql, await readMigrations())
+  console.log(applied.length ? `applied: ${applied.join(', ')}` : 'nothing to apply: the database is up to date')
+} finally {
+  await db.close()
+}

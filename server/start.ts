@@ -1,0 +1,88 @@
+// `npm start`: the whole product in one Node process — the functions under
+// /functions/v1/*, the dashboard everywhere else, on PGlite unless DATABASE_URL is set.
+import { createServer } from 'node:http'
+import { getRequestListener } from '@hono/node-server'
+import { migrate } from '../shared/db/migrate.ts'
+import { createFunctionsApp } from './app.ts'
+import { loadDashboard } from './dashboard.ts'
+import { openDatabase } from './database.ts'
+import { startDemoTraffic } from './demo-traffic.ts'
+import { readMigrations } from './migrations.ts'
+import { DEV_JWT_SECRET, DEV_OPERATOR_TOKEN } from './dev-defaults.ts'
+
+const t0 = performance.now()
+const log = (line: string) => console.error(`[streamscope] ${line}`)
+
+const env: Record<string, string | undefined> = {
+  JWT_SECRET: DEV_JWT_SECRET,
+  OPERATOR_TOKEN: DEV_OPERATOR_TOKEN,
+  ...process.env,
+}
+const port = Number(env.PORT ?? 54321)
+const host = env.HOST ?? '127.0.0.1'
+const demo = env.DEMO !== '0'
+if (demo) {
+  // The demo shows the error charts with something in them.
+  env.SIM_FAILURE_RATE ??= '0.02'
+  env.SIM_MID_STREAM_FAILURE_RATE ??= '0.02'
+}
+
+const db = await openDatabase(env.DATABASE_URL, env.PGLITE_DIR ?? '.data/pglite')
+const applied = await migrate(db.sql, await readMigrations())
+if (applied.length) log(`applied migrations: ${applied.join(', ')}`)
+const app = createFunctionsApp(db.sql, env)
+
+// The dashboard reads these at request time through $env/dynamic/private.
+process.env.DATABASE_URL = db.url
+process.env.OPERATOR_TOKEN = env.OPERATOR_TOKEN
+const dashboard = await loadDashboard(log)
+const functions = getRequestListener(app.fetch, { overrideGlobalObjects: false })
+
+const server = createServer((req, res) => {
+  if (req.url?.startsWith('/functions/')) return void functions(req, res)
+  dashboard(req, res, () => { res.statusCode = 404; res.end('not found') })
+})
+await new Promise<void>((resolve) => server.listen(port, host, resolve))
+const baseUrl = `http://${host}:${port}`
+
+// Keep daily partitions ahead of the clock (spans land in the partition of their start day).
+const maintenance = setInterval(() => {
+  db.sql`select telemetry.ensure_partitions(current_date - 1, current_date + 7)`.catch((err) => log(`partition maintenance failed: ${err.message}`))
+}, 3600_000)
+maintenance.unref()
+
+const traffic = demo ? startDemoTraffic({ baseUrl, jwtSecret: app.config.jwtSecret }) : undefined
+
+const devSecret = env.JWT_SECRET === DEV_JWT_SECRET ? ' (development default)' : ''
+const devOperator = env.OPERATOR_TOKEN === DEV_OPERATOR_TOKEN ? ' (development default; set OPERATOR_TOKEN)' : ''
+console.log(`
+streamscope is up in ${Math.round(performance.now() - t0)} ms on ${db.kind === 'pglite' ? 'embedded PGlite (.data/pglite)' : 'PostgreSQL (DATABASE_URL)'}
+
+  dashboard       ${baseUrl}/
+  chat function   POST ${baseUrl}/functions/v1/chat
+  operator token  ${env.OPERATOR_TOKEN}${devOperator}
+  JWT secret      ${env.JWT_SECRET}${devSecret}
+  user token      npm run -s token -- --sub <uuid>
+  demo traffic    ${demo ? 'on (DEMO=0 turns it off)' : 'off'}
+
+  curl -N ${baseUrl}/functions/v1/chat \\
+    -H "authorization: Bearer $(npm run -s token -- --sub 7d3f6a52-9a43-4d8e-a1b2-3c4d5e6f7a8b)" \\
+    -H 'content-type: application/json' \\
+    -d '{"session_id":"5b0c6f2e-1d2a-4c3b-9e8f-7a6b5c4d3e2f","content":"hello"}'
+`)
+
+let stopping = false
+async function shutdown(signal: string) {
+  if (stopping) return
+  stopping = true
+  log(`${signal}: draining…`)
+  traffic?.stop()
+  server.closeIdleConnections()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  await app.telemetry.flush().catch(() => {})
+  await app.telemetry.shutdown().catch(() => {})
+  await db.close()
+  process.exit(0)
+}
+process.on('SIGINT', () => void shutdown('SIGINT'))
+process.on('SIGTERM', () => void shutdown('SIGTERM'))

@@ -1,0 +1,22 @@
+/** Stable error codes: clients switch on `code`, never on `message`. Documented in README.md. */
+export const ERRORS = {
+  method_not_allowed: 405,
+  unsupported_media_type: 415,
+  invalid_json: 400,
+  invalid_request: 400,
+  content_too_large: 413,
+  unauthorized: 401,
+  not_found: 404,
+  database_unavailable: 503,
+  provider_error: 502,
+  internal_error: 500,
+} as const
+
+export type ErrorCode = keyof typeof ERRORS
+
+export function errorResponse(code: ErrorCode, message: string, traceId: string, headers: HeadersInit = {}): Response {
+  return Response.json({ error: { code, message, trace_id: traceId } }, {
+    status: ERRORS[code],
+    headers: { 'x-trace-id': traceId, ...headers },
+  })
+}

@@ -1,0 +1,39 @@
+import type { Span } from '@opentelemetry/api'
+import type { TelemetryPipeline } from './pipeline.ts'
+import type { LogLevel, LogRow } from './rows.ts'
+
+export interface Logger {
+  debug(message: string, attributes?: Record<string, unknown>, span?: Span): void
+  info(message: string, attributes?: Record<string, unknown>, span?: Span): void
+  warn(message: string, attributes?: Record<string, unknown>, span?: Span): void
+  error(message: string, attributes?: Record<string, unknown>, span?: Span): void
+}
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
+
+export interface LoggerOptions {
+  pipeline?: TelemetryPipeline
+  level?: LogLevel
+  /** Where the JSON line goes; console.log by default (stdout on Node and Deno). */
+  write?: (line: string) => void
+}
+
+/** Structured JSON logs, stamped with the span's trace_id/span_id, to stdout and the logs table. */
+export function createLogger({ pipeline, level = 'info', write = console.log }: LoggerOptions = {}): Logger {
+  const min = RANK[level]
+  const log = (lvl: LogLevel) => (message: string, attributes: Record<string, unknown> = {}, span?: Span) => {
+    if (RANK[lvl] < min) return
+    const ctx = span?.spanContext()
+    const row: LogRow = {
+      time: new Date(),
+      level: lvl,
+      trace_id: ctx?.traceId ?? null,
+      span_id: ctx?.spanId ?? null,
+      message,
+      attributes,
+    }
+    write(JSON.stringify({ time: row.time.toISOString(), level: lvl, trace_id: row.trace_id, span_id: row.span_id, message, ...attributes }))
+    pipeline?.pushLogs([row])
+  }
+  return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }
+}

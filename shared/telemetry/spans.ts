@@ -1,0 +1,48 @@
+import {
+  context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace,
+  type Attributes, type Context, type Span, type Tracer,
+} from '@opentelemetry/api'
+import { W3CTraceContextPropagator } from '@opentelemetry/core'
+
+// Context is passed explicitly (no context manager): the same code then runs on
+// Node, Deno and in tests without relying on AsyncLocalStorage.
+const propagator = new W3CTraceContextPropagator()
+
+/** The caller's trace context from `traceparent`/`tracestate`, or the root context. */
+export function extractContext(headers: Headers): Context {
+  return propagator.extract(ROOT_CONTEXT, headers, {
+    get: (carrier, key) => carrier.get(key) ?? undefined,
+    keys: (carrier) => [...carrier.keys()],
+  })
+}
+
+/** `traceparent` (and `tracestate`) for a span, to hand to the next hop. */
+export function injectHeaders(span: Span): Record<string, string> {
+  const out: Record<string, string> = {}
+  propagator.inject(trace.setSpan(ROOT_CONTEXT, span), out, { set: (c, k, v) => { c[k] = v } })
+  return out
+}
+
+export function startChild(tracer: Tracer, parent: Span, name: string, attributes: Attributes = {}, kind = SpanKind.INTERNAL): Span {
+  return tracer.startSpan(name, { kind, attributes }, trace.setSpan(context.active(), parent))
+}
+
+export function recordError(span: Span, err: unknown, type: string) {
+  span.recordException(err instanceof Error ? err : String(err))
+  span.setAttribute('error.type', type)
+  span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) })
+}
+
+/** Runs `fn` inside a child span that ends when it settles and carries its error. */
+export async function inSpan<T>(tracer: Tracer, parent: Span, name: string, attributes: Attributes, fn: (span: Span) => Promise<T>): Promise<T> {
+  const span = startChild(tracer, parent, name, attributes)
+  try {
+    return await fn(span)
+  } catch (err) {
+    recordError(span, err, (err as { code?: string }).code ?? (err as Error)?.name ?? 'Error')
+    throw err
+  } finally {
+    span.end()
+  }
+}
+

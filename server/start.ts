@@ -3,7 +3,7 @@
 import { createServer } from 'node:http'
 import { getRequestListener } from '@hono/node-server'
 import { migrate } from '../shared/db/migrate.ts'
-import { createFunctionsApp } from './app.ts'
+import { createFunctions } from '../functions/compose.ts'
 import { loadDashboard } from './dashboard.ts'
 import { openDatabase } from './database.ts'
 import { startDemoTraffic } from './demo-traffic.ts'
@@ -25,12 +25,14 @@ if (demo) {
   // The demo shows the error charts with something in them.
   env.SIM_FAILURE_RATE ??= '0.02'
   env.SIM_MID_STREAM_FAILURE_RATE ??= '0.02'
+  // A few streams a second would bury the banner; the logs table still gets every line.
+  env.LOG_CONSOLE_LEVEL ??= 'warn'
 }
 
 const db = await openDatabase(env.DATABASE_URL, env.PGLITE_DIR ?? '.data/pglite')
 const applied = await migrate(db.sql, await readMigrations())
 if (applied.length) log(`applied migrations: ${applied.join(', ')}`)
-const app = createFunctionsApp(db.sql, env)
+const app = createFunctions(db.sql, env)
 
 // The dashboard reads these at request time through $env/dynamic/private.
 process.env.DATABASE_URL = db.url

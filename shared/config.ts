@@ -11,7 +11,9 @@ export interface Config {
   maxContentChars: number
   maxOutputTokens: number
   historyMessages: number
-  logLevel: 'debug' | 'info' | 'warn' | 'error'
+  logLevel: LogLevel
+  /** Lowest level also printed to stdout (the logs table gets everything from logLevel up). */
+  consoleLevel: LogLevel
   simulated: SimulatedConfig
 }
 
@@ -28,6 +30,9 @@ export interface SimulatedConfig {
 }
 
 export type Env = Record<string, string | undefined>
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+const LEVELS = ['debug', 'info', 'warn', 'error'] as const
 
 export class ConfigError extends Error {}
 
@@ -64,7 +69,8 @@ export function readConfig(env: Env): Config {
     maxContentChars: num('MAX_CONTENT_CHARS', 32_000, 1, 10_000_000),
     maxOutputTokens: num('MAX_OUTPUT_TOKENS', 1_024, 1, 1_000_000),
     historyMessages: num('HISTORY_MESSAGES', 20, 0, 1_000),
-    logLevel: oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error'] as const, 'info'),
+    logLevel: oneOf('LOG_LEVEL', LEVELS, 'info'),
+    consoleLevel: oneOf('LOG_CONSOLE_LEVEL', LEVELS, (env.LOG_LEVEL as LogLevel | undefined) ?? 'info'),
     simulated: {
       ttfbMs: num('SIM_TTFB_MS', 150, 0, 600_000),
       tokensPerSecond: num('SIM_TOKENS_PER_SECOND', 40, 0.01, 1_000_000, false),

@@ -14,13 +14,16 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 export interface LoggerOptions {
   pipeline?: TelemetryPipeline
   level?: LogLevel
+  /** Lowest level also written as a line; defaults to `level`. */
+  consoleLevel?: LogLevel
   /** Where the JSON line goes; console.log by default (stdout on Node and Deno). */
   write?: (line: string) => void
 }
 
 /** Structured JSON logs, stamped with the span's trace_id/span_id, to stdout and the logs table. */
-export function createLogger({ pipeline, level = 'info', write = console.log }: LoggerOptions = {}): Logger {
+export function createLogger({ pipeline, level = 'info', consoleLevel = level, write = console.log }: LoggerOptions = {}): Logger {
   const min = RANK[level]
+  const minConsole = RANK[consoleLevel]
   const log = (lvl: LogLevel) => (message: string, attributes: Record<string, unknown> = {}, span?: Span) => {
     if (RANK[lvl] < min) return
     const ctx = span?.spanContext()
@@ -32,7 +35,7 @@ export function createLogger({ pipeline, level = 'info', write = console.log }: 
       message,
       attributes,
     }
-    write(JSON.stringify({ time: row.time.toISOString(), level: lvl, trace_id: row.trace_id, span_id: row.span_id, message, ...attributes }))
+    if (RANK[lvl] >= minConsole) write(JSON.stringify({ time: row.time.toISOString(), level: lvl, trace_id: row.trace_id, span_id: row.span_id, message, ...attributes }))
     pipeline?.pushLogs([row])
   }
   return { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }

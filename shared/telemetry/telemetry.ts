@@ -20,6 +20,7 @@ export interface TelemetryOptions {
   serviceName: string
   sql?: Sql
   logLevel?: LogLevel
+  consoleLevel?: LogLevel
   pipeline?: PipelineOptions
   /** Extra exporters beside Postgres (tests use InMemorySpanExporter). */
   exporters?: SpanExporter[]
@@ -44,7 +45,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       maxQueueSize: 8192,
     })),
   })
-  const logger = createLogger({ pipeline, level: options.logLevel, write: options.writeLog })
+  const logger = createLogger({ pipeline, level: options.logLevel, consoleLevel: options.consoleLevel, write: options.writeLog })
   let lastErrorLog = 0
 
   function reportPipelineError(err: unknown) {

@@ -1,0 +1,68 @@
+// The Supabase entry file under real Deno: the same handler the Node server runs,
+// streaming end to end against the test Postgres.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { signUserToken } from '../../shared/auth/jwt.ts'
+import { framesOf } from '../support/chat-fixture.ts'
+import { freshDatabase, type TestDatabase } from '../support/db.ts'
+import { freePort } from '../support/pg-cluster.ts'
+
+const ROOT = new URL('../..', import.meta.url).pathname
+const SECRET = 'deno-secret-that-is-at-least-32-characters'
+let db: TestDatabase
+let deno: ChildProcess
+let url: string
+
+beforeAll(async () => {
+  db = await freshDatabase()
+  const port = await freePort()
+  url = `http://127.0.0.1:${port}/`
+  deno = spawn(`${ROOT}node_modules/.bin/deno`, ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'supabase/functions/chat/index.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH, HOME: process.env.HOME, DENO_NO_UPDATE_CHECK: '1',
+      DATABASE_URL: db.url, PORT: String(port), JWT_SECRET: SECRET, SIM_TTFB_MS: '10', SIM_TOKENS_PER_SECOND: '500',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`deno did not listen in 60 s:\n${out}`)), 60_000)
+    const onData = (d: Buffer) => { out += d; if (out.includes('Listening on')) { clearTimeout(timer); resolve() } }
+    deno.stdout!.on('data', onData)
+    deno.stderr!.on('data', onData)
+    deno.on('exit', (code) => { clearTimeout(timer); reject(new Error(`deno exited with ${code}:\n${out}`)) })
+  })
+}, 90_000)
+
+afterAll(async () => {
+  deno?.kill()
+  await db?.drop()
+})
+
+it('streams a chat and stores its messages and spans', async () => {
+  const user = '6c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f'
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await signUserToken(SECRET, user)}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ session_id: crypto.randomUUID(), content: 'hello deno' }),
+  })
+  expect(res.status).toBe(200)
+  const traceId = res.headers.get('x-trace-id')!
+  const frames = framesOf(await res.text())
+  expect(frames.at(-1)!.event).toBe('chat.done')
+  const [msg] = await db.sql`select user_id from messages where trace_id = ${traceId} and role = 'assistant'`
+  expect(msg.user_id).toBe(user)
+  let names: string[] = []
+  for (let i = 0; i < 50 && !names.includes('POST /functions/v1/chat'); i++) {
+    await new Promise((r) => setTimeout(r, 100))
+    names = (await db.sql`select name from telemetry.spans where trace_id = ${traceId}`).map((r) => r.name)
+  }
+  expect(names).toEqual(expect.arrayContaining(['POST /functions/v1/chat', 'chat sim-1', 'insert messages']))
+})
+
+it('answers bad input with the same JSON errors as on Node', async () => {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+  expect(res.status).toBe(401)
+  expect((await res.json()).error.code).toBe('unauthorized')
+})

@@ -38,19 +38,23 @@ const countWords = (text: string) => text.split(/\s+/).filter(Boolean).length
 
 /**
  * A deterministic stand-in for an LLM: the same seed and prompt give the same
- * answer, timing and failures. Timing is paced against the start time so a slow
+ * answer and timing; the same seed gives the same failures in request order. Timing is paced against the start time so a slow
  * consumer does not stretch the provider's own schedule.
  */
 export function createSimulatedProvider(config: SimulatedConfig): ChatProvider {
+  // Failures follow the request sequence, not the prompt: with a failure rate set, a
+  // given prompt must not fail every time, yet a run stays reproducible from its seed.
+  let requests = 0
   return {
     name: 'simulated',
     async *stream(request: ChatRequest): AsyncIterable<ProviderEvent> {
       const prompt = request.messages.map((m) => m.content).join('\n')
       const random = rng(config.seed ^ hash(prompt))
+      const chance = rng(config.seed + Math.imul(++requests, 0x9e3779b1))
       const span = config.maxTokens - config.minTokens
       const length = Math.min(request.maxTokens, config.minTokens + Math.floor(random() * (span + 1)))
-      const failsBefore = random() < config.failureRate
-      const failsAt = random() < config.midStreamFailureRate ? 1 + Math.floor(random() * Math.max(1, length - 1)) : -1
+      const failsBefore = chance() < config.failureRate
+      const failsAt = chance() < config.midStreamFailureRate ? 1 + Math.floor(chance() * Math.max(1, length - 1)) : -1
       const gapMs = 1000 / config.tokensPerSecond
       const start = Date.now()
 

@@ -19,9 +19,9 @@ async function run(p: ReturnType<typeof sim>, content: string, maxTokens = 1000)
 
 describe('simulated provider', () => {
   it('gives the same answer for the same seed and prompt, another for another prompt', async () => {
-    const a = await run(sim(), 'hello')
-    const b = await run(sim(), 'hello')
-    const c = await run(sim(), 'something else entirely')
+    const a = await run(sim({ SIM_MAX_TOKENS: '30' }), 'hello')
+    const b = await run(sim({ SIM_MAX_TOKENS: '30' }), 'hello')
+    const c = await run(sim({ SIM_MAX_TOKENS: '30' }), 'something else entirely')
     expect(a.out).toEqual(b.out)
     expect(a.out).not.toEqual(c.out)
     expect(a.out.at(-1)).toMatchObject({ type: 'done', finish_reason: 'stop', usage: { output_tokens: a.out.length - 1, estimated: false } })
@@ -37,7 +37,7 @@ describe('simulated provider', () => {
 
   it('fails at about the configured rate, reproducibly, whatever the prompt', async () => {
     const outcomes = async () => {
-      const p = sim({ SIM_FAILURE_RATE: '0.3', SIM_SEED: '7' })
+      const p = sim({ SIM_FAILURE_RATE: '0.3', SIM_SEED: '7', SIM_MIN_TOKENS: '1', SIM_MAX_TOKENS: '2' })
       const results = []
       for (let i = 0; i < 200; i++) results.push((await run(p, 'same prompt')).error ?? 'ok')
       return results

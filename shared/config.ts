@@ -4,13 +4,32 @@
  * first request that happens to need it.
  */
 export interface Config {
+  /** HS256 project secret; may be empty when only JWKS (asymmetric signing keys) is used. */
   jwtSecret: string
   jwtAudience: string
-  provider: 'simulated'
+  /** Supabase's JWKS URL (e.g. https://<ref>.supabase.co/auth/v1/.well-known/jwks.json); '' = HS256 only. */
+  jwksUrl: string
+  provider: 'simulated' | 'openai'
   defaultModel: string
+  /** Models a request may ask for; always contains defaultModel. */
+  modelAllowlist: string[]
   maxContentChars: number
   maxOutputTokens: number
   historyMessages: number
+  /** Token budget for the history sent to the model (oldest messages dropped first). */
+  historyTokenBudget: number
+  /** Seconds between `: heartbeat` comments while a stream waits on the provider. */
+  heartbeatSeconds: number
+  /** How long frames of a finished stream stay available for Last-Event-ID resume. */
+  resumeRetentionSeconds: number
+  openai: OpenAIConfig
+  embed: EmbedConfig
+  rateLimit: RateLimitConfig
+  /** Environment override of the `chat_transport` flag ('' = use the database flag). */
+  chatTransportOverride: '' | 'sse' | 'http'
+  realtime: RealtimeConfig
+  /** Record prompt and answer text in spans/logs (off by default). */
+  captureContent: boolean
   logLevel: LogLevel
   /** Lowest level also printed to stdout (the logs table gets everything from logLevel up). */
   consoleLevel: LogLevel
@@ -27,6 +46,39 @@ export interface SimulatedConfig {
   /** Share of requests failing mid-stream (0..1). */
   midStreamFailureRate: number
   seed: number
+}
+
+export interface OpenAIConfig {
+  /** e.g. https://api.openai.com/v1, http://localhost:11434/v1 (Ollama), a vLLM server… */
+  baseUrl: string
+  /** Never logged, never put in a span. */
+  apiKey: string
+  timeoutMs: number
+}
+
+export interface EmbedConfig {
+  provider: 'local' | 'openai'
+  model: string
+  dimension: number
+  maxInputs: number
+  maxInputChars: number
+  /** Inputs per upstream call. */
+  batchSize: number
+}
+
+export interface RateLimitConfig {
+  /** Requests per user per minute; 0 = unlimited. */
+  requestsPerMinute: number
+  /** Tokens (input + output) per user per minute; 0 = unlimited. */
+  tokensPerMinute: number
+}
+
+export interface RealtimeConfig {
+  enabled: boolean
+  /** SUPABASE_URL (the Realtime broadcast API lives under it). */
+  url: string
+  /** SUPABASE_SERVICE_ROLE_KEY: never logged. */
+  serviceKey: string
 }
 
 export type Env = Record<string, string | undefined>
@@ -59,16 +111,78 @@ export function readConfig(env: Env): Config {
     return v
   }
 
-  const jwtSecret = str('JWT_SECRET')
+  const bool = (key: string, fallback: boolean): boolean => {
+    const raw = env[key]
+    if (raw === undefined || raw === '') return fallback
+    if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true
+    if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false
+    problems.push(`${key} must be true/false/1/0, got "${raw}"`)
+    return fallback
+  }
+  const url = (key: string, fallback = ''): string => {
+    const v = env[key] ?? fallback
+    if (v === '') return ''
+    try {
+      const u = new URL(v)
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error()
+    } catch {
+      problems.push(`${key} must be an http(s) URL, got "${v}"`)
+    }
+    return v.replace(/\/+$/, '')
+  }
+
+  const jwtSecret = env.JWT_SECRET ?? ''
+  const jwksUrl = url('JWKS_URL')
+  if (!jwtSecret && !jwksUrl) problems.push('JWT_SECRET or JWKS_URL is required')
   if (jwtSecret && jwtSecret.length < 32) problems.push('JWT_SECRET must be at least 32 characters')
+  const provider = oneOf('LLM_PROVIDER', ['simulated', 'openai'] as const, 'simulated')
+  const defaultModel = str('DEFAULT_MODEL', provider === 'openai' ? 'gpt-4o-mini' : 'sim-1')
+  const allow = (env.MODEL_ALLOWLIST ?? '').split(',').map((m) => m.trim()).filter(Boolean)
+  const openai: OpenAIConfig = {
+    baseUrl: url('OPENAI_BASE_URL', 'https://api.openai.com/v1'),
+    apiKey: env.OPENAI_API_KEY ?? '',
+    timeoutMs: num('OPENAI_TIMEOUT_MS', 60_000, 1_000, 3_600_000),
+  }
+  const embedProvider = oneOf('EMBED_PROVIDER', ['local', 'openai'] as const, 'local')
+  if ((provider === 'openai' || embedProvider === 'openai') && !openai.apiKey && openai.baseUrl.startsWith('https://api.openai.com')) {
+    problems.push('OPENAI_API_KEY is required for api.openai.com')
+  }
+  const realtimeEnabled = bool('REALTIME_ENABLED', false)
+  const realtime: RealtimeConfig = {
+    enabled: realtimeEnabled,
+    url: url('SUPABASE_URL'),
+    serviceKey: env.SUPABASE_SERVICE_ROLE_KEY ?? '',
+  }
+  if (realtimeEnabled && (!realtime.url || !realtime.serviceKey)) problems.push('REALTIME_ENABLED needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY')
   const config: Config = {
     jwtSecret,
     jwtAudience: str('JWT_AUDIENCE', 'authenticated'),
-    provider: oneOf('LLM_PROVIDER', ['simulated'] as const, 'simulated'),
-    defaultModel: str('DEFAULT_MODEL', 'sim-1'),
+    jwksUrl,
+    provider,
+    defaultModel,
+    modelAllowlist: [...new Set([defaultModel, ...allow])],
     maxContentChars: num('MAX_CONTENT_CHARS', 32_000, 1, 10_000_000),
     maxOutputTokens: num('MAX_OUTPUT_TOKENS', 1_024, 1, 1_000_000),
     historyMessages: num('HISTORY_MESSAGES', 20, 0, 1_000),
+    historyTokenBudget: num('HISTORY_TOKEN_BUDGET', 8_000, 0, 10_000_000),
+    heartbeatSeconds: num('HEARTBEAT_SECONDS', 15, 1, 3_600),
+    resumeRetentionSeconds: num('RESUME_RETENTION_SECONDS', 120, 0, 86_400),
+    openai,
+    embed: {
+      provider: embedProvider,
+      model: str('EMBED_MODEL', embedProvider === 'openai' ? 'text-embedding-3-small' : 'local-hash-384'),
+      dimension: num('EMBED_DIMENSION', embedProvider === 'openai' ? 1536 : 384, 1, 16_000),
+      maxInputs: num('EMBED_MAX_INPUTS', 256, 1, 100_000),
+      maxInputChars: num('EMBED_MAX_INPUT_CHARS', 32_000, 1, 10_000_000),
+      batchSize: num('EMBED_BATCH_SIZE', 64, 1, 2_048),
+    },
+    rateLimit: {
+      requestsPerMinute: num('RATE_LIMIT_RPM', 60, 0, 1_000_000),
+      tokensPerMinute: num('RATE_LIMIT_TPM', 100_000, 0, 1_000_000_000),
+    },
+    chatTransportOverride: oneOf('CHAT_TRANSPORT', ['', 'sse', 'http'] as const, ''),
+    realtime,
+    captureContent: bool('CAPTURE_CONTENT', false),
     logLevel: oneOf('LOG_LEVEL', LEVELS, 'info'),
     consoleLevel: oneOf('LOG_CONSOLE_LEVEL', LEVELS, (env.LOG_LEVEL as LogLevel | undefined) ?? 'info'),
     simulated: {

@@ -57,8 +57,9 @@ describe('simulated provider', () => {
       if (e.type === 'delta') times.push(performance.now() - t0)
     }
     expect(times[0]).toBeGreaterThanOrEqual(29)
-    // 10 gaps of 5 ms: the schedule is anchored to the start, so the total stays close to 80 ms.
-    expect(times[10] - times[0]).toBeGreaterThanOrEqual(49)
+    // The schedule is anchored to the start: token i is due at 30 + 5·i ms, never earlier
+    // (a late first token is caught up on, so only lower bounds are meaningful).
+    times.forEach((t, i) => expect(t).toBeGreaterThanOrEqual(30 + 5 * i - 1))
   })
 
   it('stops promptly when aborted', async () => {

@@ -8,6 +8,8 @@ export interface ChatRequest {
   messages: ChatMessage[]
   maxTokens: number
   signal: AbortSignal
+  /** traceparent/tracestate to send upstream, so the provider's side joins the trace. */
+  traceHeaders?: Record<string, string>
 }
 
 export interface Usage {
@@ -31,7 +33,14 @@ export interface ChatProvider {
 }
 
 export class ProviderError extends Error {
-  constructor(readonly code: string, message: string, readonly status?: number) {
+  constructor(
+    readonly code: string,
+    message: string,
+    /** Upstream HTTP status, when there was one. */
+    readonly status?: number,
+    /** Seconds the upstream asked us to wait (its retry-after), when it said. */
+    readonly retryAfter?: number,
+  ) {
     super(message)
   }
 }

@@ -1,0 +1,18 @@
+// Supabase Edge Function entry for `embed`: the runtime-specific edge only.
+// The handler is the same module the Node server and the tests use.
+import postgres from 'postgres'
+import { createFunctions } from '../../../functions/compose.ts'
+
+declare const EdgeRuntime: { waitUntil(work: Promise<unknown>): void } | undefined
+
+const env = Deno.env.toObject()
+// SUPABASE_DB_URL is set on Supabase. Through the transaction pooler prepared
+// statements must be off.
+const sql = postgres(env.SUPABASE_DB_URL ?? env.DATABASE_URL, { max: 3, prepare: false, onnotice: () => {} })
+const { embed } = createFunctions(sql, env, {
+  waitUntil: typeof EdgeRuntime !== 'undefined' ? (work) => EdgeRuntime.waitUntil(work) : undefined,
+})
+
+// PORT is for running the entry by hand or in tests; on Supabase the runtime owns the socket.
+if (env.PORT) Deno.serve({ port: Number(env.PORT), hostname: env.HOST ?? '127.0.0.1' }, embed)
+else Deno.serve(embed)

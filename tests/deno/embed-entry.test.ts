@@ -1,0 +1,72 @@
+// The embed entry file under real Deno: the same handler the Node server runs, storing
+// embeddings in the test Postgres through postgres.js with prepared statements off
+// (as through Supabase's pooler).
+import { spawn, type ChildProcess } from 'node:child_process'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { signUserToken } from '../../shared/auth/jwt.ts'
+import { freshDatabase, type TestDatabase } from '../support/db.ts'
+import { freePort } from '../support/pg-cluster.ts'
+
+const ROOT = new URL('../..', import.meta.url).pathname
+const SECRET = 'deno-secret-that-is-at-least-32-characters'
+let db: TestDatabase
+let deno: ChildProcess
+let url: string
+
+beforeAll(async () => {
+  db = await freshDatabase()
+  const port = await freePort()
+  url = `http://127.0.0.1:${port}/`
+  deno = spawn(`${ROOT}node_modules/.bin/deno`, ['run', '--node-modules-dir=manual', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'supabase/functions/embed/index.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH, HOME: process.env.HOME, DENO_NO_UPDATE_CHECK: '1',
+      DATABASE_URL: db.url, PORT: String(port), JWT_SECRET: SECRET, EMBED_DIMENSION: '32', EMBED_BATCH_SIZE: '2',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`deno did not listen in 60 s:\n${out}`)), 60_000)
+    const onData = (d: Buffer) => { out += d; if (out.includes('Listening on')) { clearTimeout(timer); resolve() } }
+    deno.stdout!.on('data', onData)
+    deno.stderr!.on('data', onData)
+    deno.on('exit', (code) => { clearTimeout(timer); reject(new Error(`deno exited with ${code}:\n${out}`)) })
+  })
+}, 90_000)
+
+afterAll(async () => {
+  deno?.kill()
+  await db?.drop()
+})
+
+it('embeds a document and stores its chunks and spans', async () => {
+  const user = '7c5d4e3f-2a1b-4c0d-9e8f-7a6b5c4d3e2f'
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${await signUserToken(SECRET, user)}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ input: ['first text', 'second text', 'third text'], metadata: { from: 'deno' } }),
+  })
+  expect(res.status).toBe(200)
+  const body = await res.json()
+  const traceId = res.headers.get('x-trace-id')!
+  expect(body).toMatchObject({ trace_id: traceId, ids: [expect.any(String), expect.any(String), expect.any(String)], dimension: 32 })
+  const rows = await db.sql`select user_id, chunk_index, content, metadata, dimension as dims
+                            from document_embeddings where document_id = ${body.document_id} order by chunk_index`
+  expect(rows.map((r) => [r.user_id, r.chunk_index, r.content, r.metadata, r.dims])).toEqual([
+    [user, 0, 'first text', { from: 'deno' }, 32], [user, 1, 'second text', { from: 'deno' }, 32], [user, 2, 'third text', { from: 'deno' }, 32],
+  ])
+  let names: string[] = []
+  for (let i = 0; i < 50 && !names.includes('POST /functions/v1/embed'); i++) {
+    await new Promise((r) => setTimeout(r, 100))
+    names = (await db.sql`select name from telemetry.spans where trace_id = ${traceId}`).map((r) => r.name)
+  }
+  expect(names.filter((n) => n === 'embeddings local-hash-384')).toHaveLength(2)
+  expect(names).toEqual(expect.arrayContaining(['POST /functions/v1/embed', 'insert document_embeddings', 'check_rate_limit']))
+})
+
+it('answers bad input with the same JSON errors as on Node', async () => {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
+  expect(res.status).toBe(401)
+  expect((await res.json()).error.code).toBe('unauthorized')
+})

@@ -1,0 +1,128 @@
+// The typed surface of the chat and embed clients. Web standards only: this folder runs unchanged
+// in browsers, Node and Deno, and never imports supabase-js (a Supabase client is read structurally).
+
+export interface Usage {
+  input_tokens: number | null
+  output_tokens: number | null
+}
+
+export type Transport = 'sse' | 'http'
+
+export interface OpenEvent { type: 'open'; trace_id: string; transport: Transport }
+export interface DeltaEvent { type: 'delta'; seq: number; text: string }
+export interface DoneEvent {
+  type: 'done'
+  message_id: string
+  finish_reason: string | null
+  usage: Usage
+  /** The server's time to first token, from its request start. */
+  ttfb_ms: number | null
+  duration_ms: number | null
+  /** Request start (first attempt) to the first delta, as this client saw it. */
+  client_ttfb_ms: number | null
+}
+export interface ErrorEvent {
+  type: 'error'
+  /** A server code (README "Errors"), or a client one: network_error, aborted, stream_gone, invalid_response. */
+  code: string
+  message: string
+  trace_id: string | null
+  /** The caller may try again (a new request); the client has already used its own attempts. */
+  retryable: boolean
+  /** HTTP status when the error came from a response. */
+  status?: number
+}
+export interface RetryEvent {
+  type: 'retry'
+  /** 1 for the first retry. */
+  attempt: number
+  delay_ms: number
+  reason: RetryReason
+}
+export interface ResumeEvent { type: 'resume'; from_seq: number }
+/**
+ * The server no longer holds the stream being resumed (410 stream_gone). With `onGone: 'restart'`
+ * the same request is sent again as a new chat: the text so far is void, deltas start again at seq 1.
+ */
+export interface GoneEvent { type: 'gone'; trace_id: string | null; last_seq: number; action: GoneAction }
+
+export type ChatEvent = OpenEvent | DeltaEvent | DoneEvent | ErrorEvent | RetryEvent | ResumeEvent | GoneEvent
+
+export type RetryReason = 'network' | 'status_429' | 'status_5xx' | 'status_408' | 'stream_cut' | 'sequence_gap' | 'fallback_http'
+export type GoneAction = 'fail' | 'restart'
+
+/** How a request finds the functions and authenticates. */
+export type EndpointOptions =
+  | { supabase: SupabaseLike; url?: undefined; getToken?: undefined }
+  | { url: string; getToken?: () => string | null | undefined | Promise<string | null | undefined>; supabase?: undefined }
+
+/**
+ * What the clients use of a supabase-js 2.x client. `functionsUrl`, `supabaseUrl` and `supabaseKey`
+ * are `protected` in its typings but plain properties at runtime (SupabaseClient's constructor).
+ */
+export interface SupabaseLike {
+  auth: { getSession(): Promise<{ data: { session: { access_token: string } | null } }> }
+}
+
+export interface RetryOptions {
+  /** Attempts in a row without progress before giving up (a delta received resets the count). Default 5. */
+  maxAttempts?: number
+  /** First backoff ceiling in ms. Default 500. */
+  baseDelayMs?: number
+  /** Largest backoff ceiling in ms. Default 10 000. */
+  maxDelayMs?: number
+  /** Injected for tests: uniform in [0, 1). */
+  random?: () => number
+  /** Injected for tests; must reject when the signal aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>
+  fetch?: typeof fetch
+}
+
+export interface ChatCallbacks {
+  onEvent?: (event: ChatEvent) => void
+  onOpen?: (event: OpenEvent) => void
+  onDelta?: (event: DeltaEvent) => void
+  onDone?: (event: DoneEvent) => void
+  onError?: (event: ErrorEvent) => void
+  onRetry?: (event: RetryEvent) => void
+  onResume?: (event: ResumeEvent) => void
+}
+
+export type ChatOptions = EndpointOptions & RetryOptions & ChatCallbacks & {
+  session_id: string
+  content: string
+  /** One of the server's MODEL_ALLOWLIST; default: its DEFAULT_MODEL. */
+  model?: string
+  max_tokens?: number
+  /** Further body fields, sent as they are. */
+  body?: Record<string, unknown>
+  signal?: AbortSignal
+  /** A W3C traceparent to continue; default: a new trace per chat. */
+  traceparent?: string
+  /** What to do when a resume finds the stream gone. Default 'fail': never re-ask the model silently. */
+  onGone?: GoneAction
+  /** 'auto' (default) starts with SSE and falls back to JSON; 'http' asks for JSON from the start. */
+  transport?: 'auto' | Transport
+  /** Network failures in a row before any byte of a stream that switch 'auto' to JSON. Default 2. */
+  sseFailuresBeforeFallback?: number
+  /** Where to POST {trace_id, client_ttfb_ms, client_duration_ms} after `done`. Default: no beacon. */
+  beaconUrl?: string
+  /** Performance clock, injectable for tests. */
+  now?: () => number
+}
+
+export interface ChatResult {
+  /** The answer: deltas in seq order, each once. */
+  text: string
+  trace_id: string | null
+  transport: Transport | null
+  done: DoneEvent | null
+  error: ErrorEvent | null
+}
+
+export interface ChatStream extends AsyncIterable<ChatEvent> {
+  /** Settles when the chat ends, whether done, failed or aborted; never rejects. */
+  readonly result: Promise<ChatResult>
+  /** Same as aborting the signal passed in. */
+  abort(): void
+}

@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 
 const ROOT = new URL('..', import.meta.url).pathname
 const HANDLER = join(ROOT, 'dashboard/build/handler.js')
+const LOCK = join(ROOT, 'dashboard/.build-lock')
 
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next: () => void) => void
 
@@ -17,13 +18,43 @@ function newestMtime(dir: string): number {
   return newest
 }
 
+const isStale = () => {
+  const sources = Math.max(newestMtime(join(ROOT, 'dashboard/src')), newestMtime(join(ROOT, 'shared')))
+  return !existsSync(HANDLER) || statSync(HANDLER).mtimeMs < sources
+}
+
+/**
+ * One build at a time across processes (several test servers may start at once on a
+ * stale build): a lock directory, with a stale lock (a crashed builder) taken over
+ * after two minutes.
+ */
+async function withBuildLock(fn: () => void) {
+  for (;;) {
+    try {
+      mkdirSync(LOCK)
+      break
+    } catch {
+      const since = Date.now() - (statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now())
+      if (since > 120_000) rmSync(LOCK, { recursive: true, force: true })
+      await new Promise((r) => setTimeout(r, 200))
+    }
+  }
+  try {
+    fn()
+  } finally {
+    rmSync(LOCK, { recursive: true, force: true })
+  }
+}
+
 /** Builds the dashboard when its build is missing or older than its sources, then loads it. */
 export async function loadDashboard(log: (line: string) => void): Promise<NodeHandler> {
-  const sources = Math.max(newestMtime(join(ROOT, 'dashboard/src')), newestMtime(join(ROOT, 'shared')))
-  if (!existsSync(HANDLER) || statSync(HANDLER).mtimeMs < sources) {
-    log('building the dashboard (vite build dashboard)…')
-    const build = spawnSync('npx', ['vite', 'build', 'dashboard', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' })
-    if (build.status !== 0) throw new Error('dashboard build failed')
+  if (isStale()) {
+    await withBuildLock(() => {
+      if (!isStale()) return // another process built it while we waited
+      log('building the dashboard (vite build dashboard)…')
+      const build = spawnSync('npx', ['vite', 'build', 'dashboard', '--logLevel', 'warn'], { cwd: ROOT, stdio: 'inherit' })
+      if (build.status !== 0) throw new Error('dashboard build failed')
+    })
   }
   const { handler } = await import(HANDLER) as { handler: NodeHandler }
   return handler

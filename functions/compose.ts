@@ -2,18 +2,22 @@ import type { Sql } from 'postgres'
 import { readConfig, type Config, type Env } from '../shared/config.ts'
 import { createTelemetry, type Telemetry } from '../shared/telemetry/telemetry.ts'
 import { createChatHandler } from './chat/handler.ts'
-import { createSimulatedProvider } from './providers/simulated.ts'
+import { createEmbedHandler } from './embed/handler.ts'
+import { createChatProvider, createEmbeddingProvider, type ProviderOptions } from './providers/select.ts'
 import { createFunctionsRouter, type Handler } from './router.ts'
 
 export interface RuntimeHooks {
   /** EdgeRuntime.waitUntil on Supabase; absent on Node, where the process outlives the response. */
   waitUntil?: (work: Promise<unknown>) => void
+  /** The fetch the OpenAI-compatible providers use (the runtime's own by default). */
+  fetch?: ProviderOptions['fetch']
 }
 
 export interface Functions {
   config: Config
   telemetry: Telemetry
   chat: Handler
+  embed: Handler
   /** Routes /functions/v1/<name> like Supabase's gateway (the local server mounts this). */
   fetch: Handler
 }
@@ -21,10 +25,18 @@ export interface Functions {
 /** Builds every function from the environment: what the Deno entries and the Node server share. */
 export function createFunctions(sql: Sql, env: Env, hooks: RuntimeHooks = {}): Functions {
   const config = readConfig(env)
-  const telemetry = createTelemetry({ serviceName: 'streamscope-functions', sql, logLevel: config.logLevel, consoleLevel: config.consoleLevel })
+  const telemetry = createTelemetry({
+    serviceName: 'streamscope-functions', sql, logLevel: config.logLevel, consoleLevel: config.consoleLevel,
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined, otlpHeaders: env.OTEL_EXPORTER_OTLP_HEADERS,
+  })
+  const providerOptions = { fetch: hooks.fetch }
   const chat = createChatHandler({
     config, sql, telemetry, waitUntil: hooks.waitUntil,
-    provider: createSimulatedProvider(config.simulated),
+    provider: createChatProvider(config, providerOptions),
   })
-  return { config, telemetry, chat, fetch: createFunctionsRouter({ chat }) }
+  const embed = createEmbedHandler({
+    config, sql, telemetry, waitUntil: hooks.waitUntil,
+    provider: createEmbeddingProvider(config, providerOptions),
+  })
+  return { config, telemetry, chat, embed, fetch: createFunctionsRouter({ chat, embed }) }
 }

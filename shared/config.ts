@@ -20,13 +20,21 @@ export interface Config {
   historyTokenBudget: number
   /** Seconds between `: heartbeat` comments while a stream waits on the provider. */
   heartbeatSeconds: number
-  /** How long frames of a finished stream stay available for Last-Event-ID resume. */
+  /** How long frames of a finished stream stay available for Last-Event-ID resume (0 = no resume). */
   resumeRetentionSeconds: number
+  /** How long a stream whose client went away waits for a resume before the upstream is aborted. */
+  resumeGraceSeconds: number
+  /** Streams / frame bytes held for resume per process, and bytes of one stream. */
+  resumeMaxStreams: number
+  resumeMaxBytes: number
+  resumeMaxStreamBytes: number
   openai: OpenAIConfig
   embed: EmbedConfig
   rateLimit: RateLimitConfig
   /** Environment override of the `chat_transport` flag ('' = use the database flag). */
   chatTransportOverride: '' | 'sse' | 'http'
+  /** How long a feature flag read from the database is reused before it is read again. */
+  flagCacheSeconds: number
   realtime: RealtimeConfig
   /** Record prompt and answer text in spans/logs (off by default). */
   captureContent: boolean
@@ -167,6 +175,10 @@ export function readConfig(env: Env): Config {
     historyTokenBudget: num('HISTORY_TOKEN_BUDGET', 8_000, 0, 10_000_000),
     heartbeatSeconds: num('HEARTBEAT_SECONDS', 15, 1, 3_600),
     resumeRetentionSeconds: num('RESUME_RETENTION_SECONDS', 120, 0, 86_400),
+    resumeGraceSeconds: num('RESUME_GRACE_SECONDS', 5, 0, 600, false),
+    resumeMaxStreams: num('RESUME_MAX_STREAMS', 500, 1, 1_000_000),
+    resumeMaxBytes: num('RESUME_MAX_BYTES', 32 * 1024 * 1024, 1_024, 2 ** 40),
+    resumeMaxStreamBytes: num('RESUME_MAX_STREAM_BYTES', 1024 * 1024, 1_024, 2 ** 40),
     openai,
     embed: {
       provider: embedProvider,
@@ -181,6 +193,7 @@ export function readConfig(env: Env): Config {
       tokensPerMinute: num('RATE_LIMIT_TPM', 100_000, 0, 1_000_000_000),
     },
     chatTransportOverride: oneOf('CHAT_TRANSPORT', ['', 'sse', 'http'] as const, ''),
+    flagCacheSeconds: num('FLAG_CACHE_SECONDS', 5, 0, 3_600, false),
     realtime,
     captureContent: bool('CAPTURE_CONTENT', false),
     logLevel: oneOf('LOG_LEVEL', LEVELS, 'info'),

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { freshDatabase, type TestDatabase } from '../../tests/support/db.ts'
-import { createChatFixture, framesOf } from '../../tests/support/chat-fixture.ts'
+import { SignJWT } from 'jose'
+import { createChatFixture, framesOf, TEST_SECRET } from '../../tests/support/chat-fixture.ts'
 
 let db: TestDatabase
 beforeAll(async () => { db = await freshDatabase() })
@@ -120,7 +121,7 @@ describe('chat handler', () => {
 
   it('aborts the provider and stores a cut message when the client goes away', async () => {
     let aborted = false
-    const f = createChatFixture(db.sql, {}, {
+    const f = createChatFixture(db.sql, { RESUME_GRACE_SECONDS: '0' }, {
       name: 'endless',
       async *stream(req) {
         req.signal.addEventListener('abort', () => { aborted = true })
@@ -145,30 +146,100 @@ describe('chat handler', () => {
 })
 
 describe('chat handler: bad requests', () => {
-  const cases: [string, (f: ReturnType<typeof createChatFixture>, token: string) => Promise<Response>, number, string][] = [
-    ['no token', (f) => f.request({ session_id: SESSION, content: 'x' }), 401, 'unauthorized'],
-    ['forged token', (f) => f.request({ session_id: SESSION, content: 'x' }, { token: 'a.b.c' }), 401, 'unauthorized'],
-    ['expired token', async (f) => f.request({ session_id: SESSION, content: 'x' }, { token: await f.token(USER, -10) }), 401, 'unauthorized'],
+  // A user of its own: the rest of this file's chats must not show up in its rate-limit row.
+  const USER = 'b0b0b0b0-1111-4222-8333-444444444444'
+  type Fixture = ReturnType<typeof createChatFixture>
+  const sign = (claims: { aud?: string; alg?: string; sub?: string }) => {
+    const jwt = new SignJWT({ role: 'authenticated' }).setProtectedHeader({ alg: claims.alg ?? 'HS256' })
+      .setSubject(claims.sub ?? USER).setAudience(claims.aud ?? 'authenticated').setExpirationTime('1h')
+    return jwt.sign(new TextEncoder().encode(TEST_SECRET))
+  }
+  const ok = { session_id: SESSION, content: 'x' }
+  const cases: [string, (f: Fixture, token: string) => Promise<Response>, number, string][] = [
+    ['no token', (f) => f.request(ok), 401, 'unauthorized'],
+    ['not a Bearer header', (f) => f.request(ok, { headers: { authorization: 'Basic dXNlcjpwYXNz' } }), 401, 'unauthorized'],
+    ['malformed token', (f) => f.request(ok, { token: 'a.b.c' }), 401, 'unauthorized'],
+    ['forged token', async (f) => f.request(ok, { token: `${(await f.token(USER)).slice(0, -3)}xyz` }), 401, 'unauthorized'],
+    ['expired token', async (f) => f.request(ok, { token: await f.token(USER, -10) }), 401, 'unauthorized'],
+    ['wrong audience', async (f) => f.request(ok, { token: await sign({ aud: 'anon' }) }), 401, 'unauthorized'],
+    ['wrong algorithm (HS512)', async (f) => f.request(ok, { token: await sign({ alg: 'HS512' }) }), 401, 'unauthorized'],
+    ['sub not a user id', async (f) => f.request(ok, { token: await sign({ sub: 'service' }) }), 401, 'unauthorized'],
     ['wrong method', (f, t) => f.request(undefined, { token: t, method: 'GET' }), 405, 'method_not_allowed'],
+    ['wrong method (PUT)', (f, t) => f.request(ok, { token: t, method: 'PUT' }), 405, 'method_not_allowed'],
     ['wrong content type', (f, t) => f.request('x', { token: t, headers: { 'content-type': 'text/plain' } }), 415, 'unsupported_media_type'],
+    ['form content type', (f, t) => f.request('a=b', { token: t, headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, 'unsupported_media_type'],
     ['invalid JSON', (f, t) => f.request('{"session_id":', { token: t }), 400, 'invalid_json'],
+    ['empty body', (f, t) => f.request('', { token: t }), 400, 'invalid_json'],
+    ['body not UTF-8', (f, t) => f.handler(new Request('http://local/functions/v1/chat', {
+      method: 'POST', headers: { authorization: `Bearer ${t}`, 'content-type': 'application/json' }, body: new Uint8Array([0x7b, 0xff, 0xfe, 0x7d]),
+    })), 400, 'invalid_json'],
+    ['null body', (f, t) => f.request('null', { token: t }), 400, 'invalid_request'],
     ['array body', (f, t) => f.request([1], { token: t }), 400, 'invalid_request'],
     ['missing session', (f, t) => f.request({ content: 'x' }, { token: t }), 400, 'invalid_request'],
+    ['session not a string', (f, t) => f.request({ session_id: 42, content: 'x' }, { token: t }), 400, 'invalid_request'],
     ['non-UUID session', (f, t) => f.request({ session_id: 'abc', content: 'x' }, { token: t }), 400, 'invalid_request'],
+    ['missing content', (f, t) => f.request({ session_id: SESSION }, { token: t }), 400, 'invalid_request'],
     ['content not a string', (f, t) => f.request({ session_id: SESSION, content: 42 }, { token: t }), 400, 'invalid_request'],
     ['empty content', (f, t) => f.request({ session_id: SESSION, content: '  ' }, { token: t }), 400, 'invalid_request'],
     ['oversize content', (f, t) => f.request({ session_id: SESSION, content: 'x'.repeat(101) }, { token: t }), 413, 'content_too_large'],
+    ['model not a string', (f, t) => f.request({ ...ok, model: ['sim-1'] }, { token: t }), 400, 'invalid_request'],
+    ['unknown model', (f, t) => f.request({ ...ok, model: 'gpt-9-ultra' }, { token: t }), 400, 'unknown_model'],
+    ['max_tokens zero', (f, t) => f.request({ ...ok, max_tokens: 0 }, { token: t }), 400, 'invalid_request'],
+    ['max_tokens negative', (f, t) => f.request({ ...ok, max_tokens: -5 }, { token: t }), 400, 'invalid_request'],
+    ['max_tokens fractional', (f, t) => f.request({ ...ok, max_tokens: 1.5 }, { token: t }), 400, 'invalid_request'],
+    ['max_tokens a string', (f, t) => f.request({ ...ok, max_tokens: '10' }, { token: t }), 400, 'invalid_request'],
+    ['oversize body (declared)', (f, t) => f.request('{}', { token: t, headers: { 'content-length': '5000000' } }), 413, 'content_too_large'],
+    ['oversize body (read)', (f, t) => f.request(JSON.stringify({ ...ok, pad: 'x'.repeat(5_000_000) }), { token: t }), 413, 'content_too_large'],
+    ['Last-Event-ID without x-resume-trace-id', (f, t) => f.request(ok, { token: t, headers: { 'last-event-id': '3' } }), 400, 'invalid_request'],
+    ['malformed x-resume-trace-id', (f, t) => f.request(ok, { token: t, headers: { 'x-resume-trace-id': 'nope' } }), 400, 'invalid_request'],
+    ['resume of an unknown stream', (f, t) => f.request(ok, { token: t, headers: { 'x-resume-trace-id': 'f'.repeat(32), 'last-event-id': '0' } }), 410, 'stream_gone'],
   ]
   for (const [name, send, status, code] of cases) {
-    it(`${name} → ${status} ${code}, nothing stored`, async () => {
-      const f = createChatFixture(db.sql, { MAX_CONTENT_CHARS: '100' })
+    it(`${name} → ${status} ${code}, nothing stored, nothing counted`, async () => {
+      const f = createChatFixture(db.sql, { MAX_CONTENT_CHARS: '100', MODEL_ALLOWLIST: 'sim-1,sim-2' })
       const res = await send(f, await f.token(USER))
       expect(res.status).toBe(status)
       const body = await res.json()
       const traceId = res.headers.get('x-trace-id')
       expect(body).toEqual({ error: { code, message: expect.any(String), trace_id: traceId } })
+      expect(res.headers.get('x-chat-transport')).toBe('sse')
       const [{ n }] = await db.sql`select count(*)::int as n from messages where trace_id = ${traceId}`
       expect(n).toBe(0)
+      // Every rejection here happens before the rate limit: nothing is charged for it.
+      expect(await db.sql`select 1 from public.rate_limits where user_id = ${USER}`).toHaveLength(0)
     })
   }
+
+  it('refuses a multi-MB chunked body (no content-length) without reading all of it', async () => {
+    const f = createChatFixture(db.sql)
+    let pulled = 0
+    const chunk = new TextEncoder().encode('x'.repeat(64 * 1024))
+    const body = new ReadableStream<Uint8Array>({
+      start(c) { c.enqueue(new TextEncoder().encode('{"session_id":"' + SESSION + '","content":"')) },
+      pull(c) { pulled += chunk.byteLength; if (pulled > 64 * 1024 * 1024) c.close(); else c.enqueue(chunk) },
+    })
+    const res = await f.handler(new Request('http://local/functions/v1/chat', {
+      method: 'POST', body, duplex: 'half',
+      headers: { authorization: `Bearer ${await f.token(USER)}`, 'content-type': 'application/json' },
+    } as RequestInit))
+    expect(res.status).toBe(413)
+    expect((await res.json()).error.code).toBe('content_too_large')
+    // The limit for MAX_CONTENT_CHARS=32000 is ~256 KiB; a few chunks past it at most.
+    expect(pulled).toBeLessThan(1024 * 1024)
+  })
+
+  it('accepts an allowed model and caps max_tokens at MAX_OUTPUT_TOKENS', async () => {
+    const seen: { model: string; maxTokens: number }[] = []
+    const f = createChatFixture(db.sql, { MODEL_ALLOWLIST: 'sim-1,sim-2', MAX_OUTPUT_TOKENS: '50' }, {
+      name: 'recording',
+      async *stream(req) {
+        seen.push({ model: req.model, maxTokens: req.maxTokens })
+        yield { type: 'done', finish_reason: 'stop', usage: { input_tokens: 1, output_tokens: 0, estimated: false }, response_model: req.model }
+      },
+    })
+    const token = await f.token(USER)
+    await (await f.request({ ...ok, session_id: crypto.randomUUID(), model: 'sim-2', max_tokens: 10_000 }, { token })).text()
+    await (await f.request({ ...ok, session_id: crypto.randomUUID(), max_tokens: 7 }, { token })).text()
+    expect(seen).toEqual([{ model: 'sim-2', maxTokens: 50 }, { model: 'sim-1', maxTokens: 7 }])
+  })
 })

@@ -1,14 +1,24 @@
-import { SpanKind, SpanStatusCode, type Span } from '@opentelemetry/api'
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Link } from '@opentelemetry/api'
 import type { Sql } from 'postgres'
-import { AuthError, createJwtVerifier } from '../../shared/auth/jwt.ts'
+import { AuthError, AuthUnavailableError, createJwtVerifier } from '../../shared/auth/jwt.ts'
 import type { Config } from '../../shared/config.ts'
-import { errorResponse } from '../../shared/http/errors.ts'
+import { errorResponse, type ErrorCode } from '../../shared/http/errors.ts'
 import { ATTR } from '../../shared/telemetry/attributes.ts'
 import { extractContext, inSpan, injectHeaders } from '../../shared/telemetry/spans.ts'
 import type { Telemetry } from '../../shared/telemetry/telemetry.ts'
+import { countMessageTokens } from '../providers/tokens.ts'
 import type { ChatProvider } from '../providers/types.ts'
+import { maxBodyBytes, readJsonBody } from './body.ts'
+import { createFlagReader } from './flags.ts'
+import { toBudgetedHistory } from './history.ts'
 import { createMessageStore } from './messages.ts'
-import { streamAnswer } from './stream.ts'
+import { createRateLimiter } from './rate-limit.ts'
+import { createRealtimeBroadcast, type Broadcast } from './realtime.ts'
+import { answerResume, resumeTraceIdOf, toResumeRequest } from './resume.ts'
+import { createResumeBuffer, type ResumeBuffer } from './resume-buffer.ts'
+import { toSseBody } from './sse-body.ts'
+import { startAnswerRun, type RunSummary } from './stream.ts'
+import { answerAsJson } from './transport-http.ts'
 import { validateChatInput } from './validate.ts'
 
 export interface ChatDeps {
@@ -16,38 +26,73 @@ export interface ChatDeps {
   sql: Sql
   telemetry: Telemetry
   provider: ChatProvider
-  /** Supabase's EdgeRuntime.waitUntil: keeps the isolate alive until telemetry is written. */
+  /** Supabase's EdgeRuntime.waitUntil: keeps the isolate alive until the stream's bookkeeping is written. */
   waitUntil?: (work: Promise<unknown>) => void
+  /** The process's resume buffer (one is made when absent). */
+  resumeBuffer?: ResumeBuffer
+  /** Realtime `chat.done` announcer; null turns it off, absent builds it from config. */
+  broadcast?: Broadcast | null
 }
 
 export const CHAT_ROUTE = '/functions/v1/chat'
+export type Transport = 'sse' | 'http'
 
-/** POST /functions/v1/chat: authenticates, stores the question, streams the answer as SSE. */
+const RUN_ID = /^[\w.:-]{1,64}$/
+
+/** POST /functions/v1/chat: authenticates, limits, stores the question, streams the answer (or resumes one). */
 export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Response> {
   const { config, telemetry, provider } = deps
   const { tracer, logger } = telemetry
-  const verify = createJwtVerifier(config.jwtSecret, config.jwtAudience)
+  const verify = createJwtVerifier(config)
   const messages = createMessageStore(deps.sql)
+  const limiter = createRateLimiter(deps.sql, config.rateLimit)
+  const flags = createFlagReader(deps.sql, config.flagCacheSeconds * 1000,
+    (err) => logger.warn('feature flag read failed; using the last known value', { error: String((err as Error)?.message ?? err) }))
+  const buffer = deps.resumeBuffer ?? createResumeBuffer({
+    retentionMs: config.resumeRetentionSeconds * 1000,
+    maxStreams: config.resumeMaxStreams,
+    maxBytes: config.resumeMaxBytes,
+    maxStreamBytes: config.resumeMaxStreamBytes,
+  })
+  const broadcast = deps.broadcast === null ? undefined : deps.broadcast ?? createRealtimeBroadcast(config.realtime, logger)
+  const bodyLimit = maxBodyBytes(config.maxContentChars)
+  const heartbeatMs = config.heartbeatSeconds * 1000
+  const later = (work: Promise<unknown>) => deps.waitUntil?.(work.then(() => telemetry.flush()).catch(() => {}))
 
-  const flushLater = () => deps.waitUntil?.(telemetry.flush().catch(() => {}))
+  async function chooseTransport(headers: Headers): Promise<Transport> {
+    if (acceptsJsonOnly(headers.get('accept'))) return 'http'
+    const flag = config.chatTransportOverride || await flags.get('chat_transport', 'sse')
+    return flag === 'http' ? 'http' : 'sse'
+  }
 
   return async function handleChat(req: Request): Promise<Response> {
     const startedAt = performance.now()
+    // A resume of a stream this process holds joins that stream's trace from the start.
+    const resumeId = resumeTraceIdOf(req.headers)
+    const held = resumeId ? buffer.get(resumeId)?.run.root : undefined
+    const caller = extractContext(req.headers)
+    const callerSpan = trace.getSpanContext(caller)
+    const links: Link[] = held && callerSpan && trace.isSpanContextValid(callerSpan) ? [{ context: callerSpan }] : []
     const root = tracer.startSpan(`${req.method} ${CHAT_ROUTE}`, {
       kind: SpanKind.SERVER,
+      links,
       attributes: { [ATTR.function]: 'chat', [ATTR.httpMethod]: req.method, [ATTR.httpRoute]: CHAT_ROUTE },
-    }, extractContext(req.headers))
+    }, held ? trace.setSpan(ROOT_CONTEXT, held) : caller)
     const traceId = root.spanContext().traceId
-    const traceHeaders = { 'x-trace-id': traceId, ...injectHeaders(root) }
+    const runId = req.headers.get('x-streamscope-run-id')
+    if (runId && RUN_ID.test(runId)) root.setAttribute(ATTR.runId, runId)
+    const transport: Transport = resumeId ? 'sse' : await chooseTransport(req.headers)
+    root.setAttribute(ATTR.transport, transport)
+    const baseHeaders = { 'x-trace-id': traceId, 'x-chat-transport': transport, ...injectHeaders(root) }
 
-    const reject = (code: Parameters<typeof errorResponse>[0], message: string, extra: HeadersInit = {}) => {
-      const res = errorResponse(code, message, traceId, { ...traceHeaders, ...extra })
+    const reject = (code: ErrorCode, message: string, extra: Record<string, string> = {}) => {
+      const res = errorResponse(code, message, traceId, { ...baseHeaders, ...extra })
       root.setAttribute(ATTR.errorType, code)
       root.setAttribute(ATTR.httpStatus, res.status)
       if (res.status >= 500) root.setStatus({ code: SpanStatusCode.ERROR, message })
       logger.warn('chat request rejected', { code, status: res.status, reason: message }, root)
       root.end()
-      flushLater()
+      later(Promise.resolve())
       return res
     }
 
@@ -58,29 +103,73 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
       userId = await inSpan(tracer, root, 'auth verify_jwt', {}, async () => (await verify(req.headers.get('authorization'))).userId)
     } catch (err) {
       if (err instanceof AuthError) return reject('unauthorized', err.message, { 'www-authenticate': 'Bearer' })
+      if (err instanceof AuthUnavailableError) return reject('auth_unavailable', err.message, { 'retry-after': '1' })
       throw err
     }
     root.setAttribute(ATTR.userId, userId)
 
-    const type = req.headers.get('content-type') ?? ''
-    if (!/^application\/json\b/i.test(type)) return reject('unsupported_media_type', 'content-type must be application/json')
-    let body: unknown
-    try {
-      body = await req.json()
-    } catch {
-      return reject('invalid_json', 'body is not valid JSON')
+    const resume = toResumeRequest(req.headers)
+    if (!resume.ok) return reject('invalid_request', resume.message)
+    if (resume.resume) {
+      const { traceId: resumed, fromSeq } = resume.resume
+      const found = buffer.get(resumed)
+      if (!found) return reject('stream_gone', 'this stream cannot be resumed here (unknown, expired or held elsewhere); ask again')
+      if (found.userId !== userId) return reject('not_found', 'no such stream')
+      if (fromSeq > found.run.lastSeq()) return reject('invalid_request', `Last-Event-ID ${fromSeq} is ahead of the stream (last seq ${found.run.lastSeq()})`)
+      logger.info('chat stream resumed', { resumed_trace_id: resumed, from_seq: fromSeq }, root)
+      return answerResume({
+        tracer, root, run: found.run, fromSeq, heartbeatMs,
+        headers: { ...sseHeaders, ...baseHeaders },
+        onEnd: () => later(Promise.resolve()),
+      })
     }
-    const input = validateChatInput(body, config.maxContentChars)
+
+    if (!/^application\/json\b/i.test(req.headers.get('content-type') ?? '')) return reject('unsupported_media_type', 'content-type must be application/json')
+    const body = await readJsonBody(req, bodyLimit)
+    if (!body.ok) return reject(body.code, body.message)
+    const input = validateChatInput(body.value, config)
     if (!input.ok) return reject(input.code, input.message)
-    const { session_id, content } = input.value
-    const model = config.defaultModel
+    const { session_id, content, model, max_tokens } = input.value
     root.setAttributes({ [ATTR.conversationId]: session_id, [ATTR.requestModel]: model })
 
     const dbSpanAttrs = { [ATTR.dbSystem]: 'postgresql', [ATTR.dbOperation]: 'insert', [ATTR.dbCollection]: 'messages' }
     let history
     try {
-      history = await inSpan(tracer, root, 'select messages', { ...dbSpanAttrs, [ATTR.dbOperation]: 'select' },
-        () => messages.history(session_id, userId, config.historyMessages))
+      history = await inSpan(tracer, root, 'select messages', { ...dbSpanAttrs, [ATTR.dbOperation]: 'select' }, async (span) => {
+        const recent = await messages.history(session_id, userId, config.historyMessages)
+        const fitted = toBudgetedHistory(recent, config.historyTokenBudget)
+        span.setAttributes({
+          [ATTR.historySent]: fitted.kept.length,
+          [ATTR.historyDropped]: recent.length - fitted.kept.length,
+          [ATTR.historyTokens]: fitted.tokens,
+        })
+        return fitted.kept
+      })
+    } catch (err) {
+      logger.error('could not read the session history', { error: String((err as Error)?.message ?? err) }, root)
+      return reject('database_unavailable', 'could not read the conversation; nothing was sent to the model', { 'retry-after': '1' })
+    }
+    const prompt = [...history, { role: 'user' as const, content }]
+    const estimated = countMessageTokens(prompt)
+
+    const tpm = config.rateLimit.tokensPerMinute
+    if (tpm > 0 && estimated > tpm) return reject('content_too_large', `this request needs about ${estimated} tokens; the limit is ${tpm} per minute`)
+    let decision
+    try {
+      decision = await inSpan(tracer, root, 'rate_limit check', { [ATTR.dbSystem]: 'postgresql', [ATTR.dbOperation]: 'select' },
+        () => limiter.check(userId, estimated))
+    } catch (err) {
+      logger.error('could not check the rate limit', { error: String((err as Error)?.message ?? err) }, root)
+      return reject('database_unavailable', 'could not check the rate limit; nothing was sent to the model', { 'retry-after': '1' })
+    }
+    if (!decision.allowed) {
+      const limit = decision.exceeded === 'tokens' ? 'tokens_per_minute' : 'requests_per_minute'
+      root.addEvent('rate_limit.exceeded', { 'streamscope.rate_limit.limit': limit, 'streamscope.rate_limit.retry_after_s': decision.retryAfterSeconds })
+      logger.warn('rate limit exceeded', { limit, requests: decision.requests, tokens: decision.tokens, retry_after_s: decision.retryAfterSeconds }, root)
+      return reject('rate_limited', `${limit.replaceAll('_', ' ')} limit reached; retry in ${decision.retryAfterSeconds} s`, { 'retry-after': String(decision.retryAfterSeconds) })
+    }
+
+    try {
       await inSpan(tracer, root, 'insert messages', dbSpanAttrs, () => messages.insert({
         session_id, user_id: userId, role: 'user', content, status: 'complete', model: null,
         finish_reason: null, input_tokens: null, output_tokens: null, trace_id: traceId,
@@ -91,23 +180,43 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
     }
 
     root.setAttribute(ATTR.httpStatus, 200)
-    const body$ = streamAnswer({
-      tracer, logger, provider, root, traceId, startedAt, model,
-      maxTokens: config.maxOutputTokens,
-      messages: [...history, { role: 'user', content }],
+    const slot = transport === 'sse' ? buffer.register(traceId, userId) : undefined
+    let bookkeeping!: (work: Promise<unknown>) => void
+    // Supabase keeps the isolate alive until the stream ended (grace included) and its
+    // bookkeeping (rate-limit settle, broadcast, telemetry) is done.
+    later(new Promise((resolve) => { bookkeeping = resolve }))
+    const run = startAnswerRun({
+      tracer, logger, provider, root, traceId, startedAt, model, maxTokens: max_tokens, messages: prompt,
+      estimatedInputTokens: estimated, frames: transport === 'sse', retention: slot,
+      graceMs: config.resumeGraceSeconds * 1000, captureContent: config.captureContent,
       save: (answer) => inSpan(tracer, root, 'insert messages', dbSpanAttrs, () => messages.insert({
         session_id, user_id: userId, role: 'assistant', ...answer, model, trace_id: traceId,
       })),
-      onEnd: (span: Span) => { span.end(); flushLater() },
-    })
-    return new Response(body$, {
-      headers: {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        'x-accel-buffering': 'no',
-        ...traceHeaders,
+      onEnd(summary: RunSummary) {
+        slot?.ended()
+        bookkeeping(Promise.allSettled([
+          limiter.settle(userId, decision.windowStart, summary.tokensUsed - estimated).catch((err) =>
+            logger.warn('could not settle the rate limit', { error: String((err as Error)?.message ?? err) }, root)),
+          summary.outcome.kind === 'done' && broadcast ? broadcast(session_id, summary.outcome.done, root) : undefined,
+        ]))
       },
     })
+    slot?.hold(run)
+
+    if (transport === 'http') return answerAsJson(run, req.signal, baseHeaders)
+    return new Response(toSseBody(run, { fromSeq: 0, heartbeatMs }), { headers: { ...sseHeaders, ...baseHeaders } })
   }
 }
 
+export const sseHeaders = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  'x-accel-buffering': 'no',
+}
+
+/** `Accept: application/json` without text/event-stream asks for the one-document answer. */
+export function acceptsJsonOnly(accept: string | null): boolean {
+  if (!accept) return false
+  const types = accept.split(',').map((t) => t.split(';')[0].trim().toLowerCase())
+  return types.includes('application/json') && !types.includes('text/event-stream')
+}

@@ -1,9 +1,12 @@
 import { SpanKind, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api'
-import { formatDelta, formatDone, formatError } from '../../shared/sse/frames.ts'
+import { formatDelta, formatDone, formatError, type DoneFrame } from '../../shared/sse/frames.ts'
 import { ATTR } from '../../shared/telemetry/attributes.ts'
 import type { Logger } from '../../shared/telemetry/logger.ts'
-import { recordError, startChild } from '../../shared/telemetry/spans.ts'
+import { injectHeaders, recordError, startChild } from '../../shared/telemetry/spans.ts'
+import { countTokens } from '../providers/tokens.ts'
 import { ProviderError, type ChatMessage, type ChatProvider, type ProviderEvent } from '../providers/types.ts'
+import { toInputMessages, toOutputMessages } from './capture.ts'
+import { toStreamStats } from './stream-stats.ts'
 
 export interface Answer {
   content: string
@@ -13,30 +16,68 @@ export interface Answer {
   output_tokens: number | null
 }
 
-export interface StreamAnswerOptions {
+export type EndReason = 'done' | 'error' | 'client_abort' | 'timeout'
+
+/** How a run ended, for the JSON transport and the handler's bookkeeping. */
+export type Outcome =
+  | { kind: 'done'; content: string; done: DoneFrame }
+  | { kind: 'error'; code: string; message: string; retryAfter?: number }
+  | { kind: 'cut' }
+
+export interface RunSummary {
+  reason: EndReason
+  outcome: Outcome
+  /** Input + output tokens the run cost (the provider's usage, else an estimate). */
+  tokensUsed: number
+}
+
+/** Where a run keeps its frames for resume; `reserve` says no when a cap would be passed. */
+export interface Retention {
+  reserve(bytes: number): boolean
+  release(): void
+}
+
+/** One connection reading the run; a newer connection evicts the older. */
+export interface RunReader {
+  evict(): void
+}
+
+export interface AnswerRunOptions {
   tracer: Tracer
   logger: Logger
   provider: ChatProvider
   root: Span
   traceId: string
-  /** performance.now() when the request arrived: TTFB and duration count from here. */
+  /** performance.now() when the request arrived: TTFB, frame offsets and duration count from here. */
   startedAt: number
   model: string
   maxTokens: number
   messages: ChatMessage[]
+  /** Input tokens counted before the call (rate limit), used when the provider reports none. */
+  estimatedInputTokens: number
+  /** Encode SSE frames (false for the JSON transport, which only needs the text). */
+  frames: boolean
+  /** Where frames are kept for resume; absent = only the frame not yet taken is held. */
+  retention?: Retention
+  /** How long to wait for a new reader after the last one left before cutting (ms). */
+  graceMs: number
+  captureContent: boolean
   save(answer: Answer): Promise<string>
-  onEnd(root: Span): void
+  /** After the answer is stored and the spans are closed; exactly once. */
+  onEnd(summary: RunSummary): void
 }
 
-export type EndReason = 'done' | 'error' | 'client_abort'
-
 const encoder = new TextEncoder()
+const round = (ms: number) => Math.round(ms * 10) / 10
 
 /**
- * The SSE body. Pull-based: the provider is read only when the client has taken the
- * previous frame, so a slow reader slows the upstream instead of growing a buffer.
+ * One answer being generated, independent of the connection reading it, so that a
+ * resumed connection can pick it up. It is pull-driven: the provider is read only when
+ * a reader has taken every frame so far and asks for the next (`advance`), so a slow or
+ * absent reader slows the upstream instead of growing a buffer. Frames are kept (for
+ * resume) only within what `retention` allows.
  */
-export function streamAnswer(o: StreamAnswerOptions): ReadableStream<Uint8Array> {
+export function startAnswerRun(o: AnswerRunOptions) {
   const abort = new AbortController()
   const providerSpan = startChild(o.tracer, o.root, `chat ${o.model}`, {
     [ATTR.operation]: 'chat',
@@ -46,39 +87,111 @@ export function streamAnswer(o: StreamAnswerOptions): ReadableStream<Uint8Array>
     [ATTR.stream]: true,
     ...(o.provider.address ? { 'server.address': o.provider.address } : {}),
   }, SpanKind.CLIENT)
-  const events = o.provider.stream({ model: o.model, messages: o.messages, maxTokens: o.maxTokens, signal: abort.signal })[Symbol.asyncIterator]()
+  const events = o.provider.stream({
+    model: o.model, messages: o.messages, maxTokens: o.maxTokens, signal: abort.signal, traceHeaders: injectHeaders(providerSpan),
+  })[Symbol.asyncIterator]()
 
   let text = ''
   let seq = 0
   let bytes = 0
   let ttfbMs: number | undefined
+  /** Arrival of each delta, ms after the request started: one number per frame, nothing else. */
+  const offsets: number[] = []
+  /** frames[i] is the frame of seq dropped + i + 1. */
+  const frames: Uint8Array[] = []
+  let dropped = 0
+  let retention = o.retention
+  let terminal: Uint8Array | undefined
+  let outcome: Outcome | undefined
   let ended = false
+  let pending: Promise<void> | undefined
+  let reader: RunReader | undefined
+  let grace: ReturnType<typeof setTimeout> | undefined
+  let resumes = 0
+  let resolveFinished!: () => void
+  const finished = new Promise<void>((r) => { resolveFinished = r })
 
-  const send = (controller: ReadableStreamDefaultController<Uint8Array>, frame: string) => {
-    const chunk = encoder.encode(frame)
-    bytes += chunk.byteLength
-    controller.enqueue(chunk)
+  function keep(frame: Uint8Array) {
+    bytes += frame.byteLength
+    if (retention && !retention.reserve(frame.byteLength)) stopRetaining()
+    frames.push(frame)
   }
 
-  /** Saves what was generated and closes every span; runs exactly once per stream. */
-  async function finish(reason: EndReason, answer: Omit<Answer, 'content'>, errorCode?: string): Promise<string | undefined> {
+  function stopRetaining() {
+    retention?.release()
+    retention = undefined
+    o.root.addEvent('resume.buffer_dropped', { [ATTR.frames]: seq })
+  }
+
+  /** The frame of `seq` if produced; without retention, older frames are let go once taken. */
+  function take(at: number): Uint8Array | undefined {
+    const frame = frames[at - dropped - 1]
+    if (frame && !retention) {
+      frames.splice(0, at - dropped)
+      dropped = at
+    }
+    return frame
+  }
+
+  async function step(): Promise<void> {
+    let event: IteratorResult<ProviderEvent>
+    try {
+      event = await events.next()
+      if (event.done) throw new ProviderError('provider_stream_error', 'provider ended the stream without finishing')
+    } catch (err) {
+      if (abort.signal.aborted || ended) return // cut(): the client left and nobody came back
+      const code = err instanceof ProviderError ? err.code : 'provider_error'
+      const message = err instanceof Error ? err.message : String(err)
+      recordError(providerSpan, err, code)
+      o.root.setStatus({ code: SpanStatusCode.ERROR, message })
+      o.logger.error('provider failed', { code, error: message }, o.root)
+      const retryAfter = err instanceof ProviderError ? err.retryAfter : undefined
+      await finish(isTimeout(err) ? 'timeout' : 'error', {
+        status: 'error', finish_reason: 'error', input_tokens: null, output_tokens: null,
+      }, { kind: 'error', code, message, ...(retryAfter !== undefined ? { retryAfter } : {}) })
+      return
+    }
+    if (ended) return
+    const e = event.value
+    if (e.type === 'delta') {
+      const at = performance.now() - o.startedAt
+      if (ttfbMs === undefined) {
+        ttfbMs = at
+        providerSpan.setAttribute(ATTR.timeToFirstChunk, ttfbMs / 1000)
+        providerSpan.addEvent('first_token')
+      }
+      offsets.push(round(at))
+      text += e.text
+      seq += 1
+      if (o.frames) keep(encoder.encode(formatDelta({ trace_id: o.traceId, seq, delta: e.text })))
+      return
+    }
+    providerSpan.setAttribute(ATTR.responseModel, e.response_model)
+    if (e.usage.estimated) providerSpan.setAttribute(ATTR.usageEstimated, true)
+    await finish('done', {
+      status: 'complete', finish_reason: e.finish_reason,
+      input_tokens: e.usage.input_tokens, output_tokens: e.usage.output_tokens,
+    }, undefined, e.usage.estimated)
+  }
+
+  /** Stores what was generated, closes the spans and produces the terminal frame; once. */
+  async function finish(reason: EndReason, answer: Omit<Answer, 'content'>, failure?: Outcome, estimated = false) {
     ended = true
+    clearTimeout(grace)
     const durationMs = performance.now() - o.startedAt
-    providerSpan.setAttributes({
-      [ATTR.finishReasons]: answer.finish_reason ? [answer.finish_reason] : [],
-      ...(answer.input_tokens !== null ? { [ATTR.inputTokens]: answer.input_tokens } : {}),
-      ...(answer.output_tokens !== null ? { [ATTR.outputTokens]: answer.output_tokens } : {}),
-    })
+    const usage = answer.input_tokens !== null
+      ? { [ATTR.inputTokens]: answer.input_tokens, [ATTR.outputTokens]: answer.output_tokens ?? 0, [ATTR.usageEstimated]: estimated }
+      : {}
+    providerSpan.setAttributes({ [ATTR.finishReasons]: answer.finish_reason ? [answer.finish_reason] : [], ...usage })
+    if (o.captureContent) {
+      providerSpan.setAttributes({
+        [ATTR.inputMessages]: toInputMessages(o.messages),
+        [ATTR.outputMessages]: toOutputMessages(text, answer.finish_reason),
+      })
+    }
     providerSpan.end()
-    o.root.setAttributes({
-      [ATTR.frames]: seq,
-      [ATTR.bytes]: bytes,
-      [ATTR.endReason]: reason,
-      ...(ttfbMs !== undefined ? { [ATTR.ttfbMs]: ttfbMs } : {}),
-      ...(answer.input_tokens !== null ? { [ATTR.inputTokens]: answer.input_tokens } : {}),
-      ...(answer.output_tokens !== null ? { [ATTR.outputTokens]: answer.output_tokens } : {}),
-      ...(errorCode ? { [ATTR.errorType]: errorCode } : {}),
-    })
+    // A finished run may be held for resume for minutes: let the prompt (history) go.
+    o.messages = []
     let messageId: string | undefined
     try {
       messageId = await o.save({ ...answer, content: text })
@@ -86,74 +199,117 @@ export function streamAnswer(o: StreamAnswerOptions): ReadableStream<Uint8Array>
       recordError(o.root, err, 'database_unavailable')
       o.logger.error('could not store the assistant message', { error: String((err as Error)?.message ?? err) }, o.root)
     }
-    o.logger.info('chat stream ended', { end_reason: reason, frames: seq, ttfb_ms: ttfbMs, duration_ms: durationMs }, o.root)
-    o.onEnd(o.root)
-    return messageId
+    if (failure) outcome = failure
+    else if (reason === 'client_abort') outcome = { kind: 'cut' }
+    else if (messageId === undefined) outcome = { kind: 'error', code: 'database_unavailable', message: 'the answer could not be stored' }
+    else {
+      outcome = {
+        kind: 'done', content: text,
+        done: {
+          trace_id: o.traceId, message_id: messageId, finish_reason: answer.finish_reason ?? 'stop',
+          usage: { input_tokens: answer.input_tokens ?? 0, output_tokens: answer.output_tokens ?? 0 },
+          ttfb_ms: round(ttfbMs ?? 0), duration_ms: round(performance.now() - o.startedAt),
+        },
+      }
+    }
+    const terminalFrame = toTerminalFrame(o.traceId, outcome)
+    if (o.frames) {
+      terminal = encoder.encode(terminalFrame)
+      bytes += terminal.byteLength
+      if (retention && !retention.reserve(terminal.byteLength)) stopRetaining()
+    }
+    const stats = toStreamStats(offsets)
+    o.root.setAttributes({
+      [ATTR.frames]: seq,
+      [ATTR.bytes]: bytes,
+      [ATTR.endReason]: reason,
+      [ATTR.frameOffsetsMs]: offsets,
+      [ATTR.stalls]: stats.stalls,
+      [ATTR.maxGapMs]: stats.maxGapMs,
+      [ATTR.resumes]: resumes,
+      ...(ttfbMs !== undefined ? { [ATTR.ttfbMs]: round(ttfbMs) } : {}),
+      ...usage,
+      ...(outcome.kind === 'error' ? { [ATTR.errorType]: outcome.code } : {}),
+    })
+    o.logger.info('chat stream ended', {
+      end_reason: reason, frames: seq, ttfb_ms: ttfbMs, duration_ms: durationMs, resumes,
+      ...(o.captureContent ? { [ATTR.outputMessages]: toOutputMessages(text, answer.finish_reason) } : {}),
+    }, o.root)
+    const tokensUsed = answer.input_tokens !== null
+      ? answer.input_tokens + (answer.output_tokens ?? 0)
+      : seq === 0 ? 0 : o.estimatedInputTokens + countTokens(text)
+    o.root.end()
+    resolveFinished()
+    o.onEnd({ reason, outcome, tokensUsed })
   }
 
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      let event: IteratorResult<ProviderEvent>
-      try {
-        event = await events.next()
-        if (event.done) throw new ProviderError('provider_stream_error', 'provider ended the stream without finishing')
-      } catch (err) {
-        if (abort.signal.aborted || ended) return // the client left; cancel() does the bookkeeping
-        const code = err instanceof ProviderError ? err.code : 'provider_error'
-        const message = err instanceof Error ? err.message : String(err)
-        recordError(providerSpan, err, code)
-        o.root.setStatus({ code: SpanStatusCode.ERROR, message })
-        o.logger.error('provider failed', { code, error: message }, o.root)
-        send(controller, formatError({ trace_id: o.traceId, code, message }))
-        await finish('error', { status: 'error', finish_reason: 'error', input_tokens: null, output_tokens: null }, code)
-        controller.close()
-        return
-      }
+  /** The client is gone and no resume came: stop the upstream and keep what was generated. */
+  async function cut() {
+    if (ended) return
+    abort.abort(new Error('client disconnected'))
+    o.root.setAttribute(ATTR.errorType, 'client_abort')
+    providerSpan.setAttribute(ATTR.errorType, 'client_abort')
+    await finish('client_abort', { status: 'cut', finish_reason: 'client_abort', input_tokens: null, output_tokens: seq })
+    // Let the generator run its finally blocks (closes the upstream request).
+    await events.return?.(undefined).catch(() => {})
+  }
 
-      const e = event.value
-      if (e.type === 'delta') {
-        if (ttfbMs === undefined) {
-          ttfbMs = performance.now() - o.startedAt
-          providerSpan.setAttribute(ATTR.timeToFirstChunk, ttfbMs / 1000)
-          providerSpan.addEvent('first_token')
-        }
-        text += e.text
-        seq += 1
-        send(controller, formatDelta({ trace_id: o.traceId, seq, delta: e.text }))
-        return
-      }
-
-      providerSpan.setAttribute(ATTR.responseModel, e.response_model)
-      if (e.usage.estimated) providerSpan.setAttribute('streamscope.usage.estimated', true)
-      const messageId = await finish('done', {
-        status: 'complete', finish_reason: e.finish_reason,
-        input_tokens: e.usage.input_tokens, output_tokens: e.usage.output_tokens,
-      })
-      if (messageId === undefined) {
-        send(controller, formatError({ trace_id: o.traceId, code: 'database_unavailable', message: 'the answer could not be stored' }))
-      } else {
-        send(controller, formatDone({
-          trace_id: o.traceId,
-          message_id: messageId,
-          finish_reason: e.finish_reason,
-          usage: { input_tokens: e.usage.input_tokens, output_tokens: e.usage.output_tokens },
-          ttfb_ms: round(ttfbMs ?? 0),
-          duration_ms: round(performance.now() - o.startedAt),
-        }))
-      }
-      controller.close()
+  return {
+    traceId: o.traceId,
+    root: o.root,
+    finished,
+    lastSeq: () => seq,
+    take,
+    terminal: () => terminal,
+    outcome: () => outcome,
+    text: () => text,
+    resumable: () => retention !== undefined,
+    /** Resolves when a frame was added or the run ended; concurrent callers share one provider read. */
+    advance(): Promise<void> {
+      if (ended) return finished
+      return pending ??= step().finally(() => { pending = undefined })
     },
-
-    async cancel() {
+    attach(next: RunReader, resumed = false) {
+      clearTimeout(grace)
+      grace = undefined
+      if (resumed) resumes++
+      const previous = reader
+      reader = next
+      if (previous && previous !== next) previous.evict()
+    },
+    /** The reader finished normally (it has the terminal frame). */
+    release(r: RunReader) {
+      if (reader === r) reader = undefined
+    },
+    /** The reader's connection went away before the end; resolves once a cut (if any, now) is stored. */
+    async detach(r: RunReader): Promise<void> {
+      if (reader !== r) return
+      reader = undefined
       if (ended) return
-      abort.abort(new Error('client disconnected'))
-      o.root.setAttribute(ATTR.errorType, 'client_abort')
-      providerSpan.setAttribute(ATTR.errorType, 'client_abort')
-      await finish('client_abort', { status: 'cut', finish_reason: 'client_abort', input_tokens: null, output_tokens: seq })
-      // Let the generator run its finally blocks (closes the upstream request).
-      await events.return?.(undefined).catch(() => {})
+      if (retention && o.graceMs > 0) {
+        o.root.addEvent('client.disconnected', { 'streamscope.resume.grace_ms': o.graceMs })
+        grace = setTimeout(() => void cut(), o.graceMs)
+      } else {
+        await cut()
+      }
     },
-  }, { highWaterMark: 0 })
+  }
 }
 
-const round = (ms: number) => Math.round(ms * 10) / 10
+export type AnswerRun = ReturnType<typeof startAnswerRun>
+
+function toTerminalFrame(traceId: string, outcome: Outcome): string {
+  switch (outcome.kind) {
+    case 'done': return formatDone(outcome.done)
+    case 'error': return formatError({ trace_id: traceId, code: outcome.code, message: outcome.message })
+    case 'cut': return formatError({
+      trace_id: traceId, code: 'stream_cut',
+      message: 'the stream was cut after the client disconnected; the partial answer was saved',
+    })
+  }
+}
+
+function isTimeout(err: unknown): boolean {
+  if (err instanceof ProviderError) return err.code === 'provider_timeout' || err.status === 408 || err.status === 504
+  return err instanceof Error && err.name === 'TimeoutError'
+}

@@ -1,31 +1,86 @@
-import { errors, jwtVerify, SignJWT } from 'jose'
+import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose'
+import { remoteJwks } from './jwks.ts'
 
 export interface VerifiedUser {
   userId: string
   claims: Record<string, unknown>
 }
 
-export class AuthError extends Error {}
+export interface AuthSettings {
+  /** HS256 project secret ('' = HS256 tokens are refused). */
+  jwtSecret: string
+  jwtAudience: string
+  /** JWKS of the project's asymmetric signing keys ('' = ES256/RS256 tokens are refused). */
+  jwksUrl: string
+}
 
+/** The token is unacceptable: 401. The message says which check failed (never the token). */
+export class AuthError extends Error {}
+/** The token could not be checked (JWKS unreachable): 503, the client should retry, not sign in again. */
+export class AuthUnavailableError extends Error {}
+
+/** What Supabase signs with: the legacy HS256 secret, or the new ES256/RS256 signing keys. */
+const ASYMMETRIC = ['ES256', 'RS256']
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const encoder = new TextEncoder()
 
-/** Verifies a Supabase user access token (HS256 with the project's JWT secret). */
-export function createJwtVerifier(secret: string, audience: string) {
-  const key = encoder.encode(secret)
+/** Verifies a Supabase user access token as Supabase does: by its `alg`, with the secret or the JWKS. */
+export function createJwtVerifier(settings: AuthSettings) {
+  const secret = settings.jwtSecret ? encoder.encode(settings.jwtSecret) : undefined
+  const jwks: JWTVerifyGetKey | undefined = settings.jwksUrl ? remoteJwks(settings.jwksUrl) : undefined
+
   return async function verify(authorization: string | null): Promise<VerifiedUser> {
-    const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')
-    if (!m) throw new AuthError('missing bearer token')
+    if (!authorization) throw new AuthError('missing bearer token')
+    const m = /^Bearer\s+(\S+)$/i.exec(authorization)
+    if (!m) throw new AuthError('authorization header must be "Bearer <token>"')
+    const token = m[1]
+    let alg: string | undefined
+    let kid: string | undefined
     try {
-      const { payload } = await jwtVerify(m[1], key, { algorithms: ['HS256'], audience })
-      if (typeof payload.sub !== 'string' || !payload.sub) throw new AuthError('token has no sub claim')
-      return { userId: payload.sub, claims: payload as Record<string, unknown> }
-    } catch (err) {
-      if (err instanceof AuthError) throw err
-      if (err instanceof errors.JWTExpired) throw new AuthError('token expired')
-      if (err instanceof errors.JWTClaimValidationFailed) throw new AuthError(`token claim "${err.claim}" is invalid`)
-      throw new AuthError('invalid token')
+      ({ alg, kid } = decodeProtectedHeader(token))
+    } catch {
+      throw new AuthError('malformed token')
     }
+    if (token.split('.').length !== 3) throw new AuthError('malformed token')
+    let payload
+    try {
+      if (alg === 'HS256') {
+        if (!secret) throw new AuthError('HS256 tokens are not accepted here (no JWT secret configured)')
+        ;({ payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], audience: settings.jwtAudience }))
+      } else if (alg && ASYMMETRIC.includes(alg)) {
+        if (!jwks) throw new AuthError(`${alg} tokens are not accepted here (no JWKS configured)`)
+        ;({ payload } = await jwtVerify(token, jwks, { algorithms: ASYMMETRIC, audience: settings.jwtAudience }))
+      } else {
+        throw new AuthError(`token algorithm "${alg ?? 'none'}" is not allowed`)
+      }
+    } catch (err) {
+      throw toAuthError(err, settings.jwtAudience, kid)
+    }
+    if (typeof payload.sub !== 'string' || !payload.sub) throw new AuthError('token has no sub claim')
+    if (!UUID.test(payload.sub)) throw new AuthError('token sub is not a user id (UUID)')
+    return { userId: payload.sub, claims: payload as Record<string, unknown> }
   }
+}
+
+function toAuthError(err: unknown, audience: string, kid: string | undefined): Error {
+  if (err instanceof AuthError) return err
+  if (err instanceof errors.JWTExpired) return new AuthError('token expired')
+  if (err instanceof errors.JWTClaimValidationFailed) {
+    return new AuthError(err.claim === 'aud' ? `token audience is not "${audience}"` : `token claim "${err.claim}" is invalid`)
+  }
+  if (err instanceof errors.JWKSNoMatchingKey) return new AuthError(`no signing key matches the token's kid${kid ? ` "${kid}"` : ''}`)
+  if (err instanceof errors.JOSEAlgNotAllowed) return new AuthError('token algorithm is not allowed')
+  if (err instanceof errors.JWSSignatureVerificationFailed) return new AuthError('token signature is invalid')
+  if (err instanceof errors.JWSInvalid || err instanceof errors.JWTInvalid || err instanceof errors.JOSENotSupported) return new AuthError('malformed token')
+  // A plain JOSEError (code ERR_JOSE_GENERIC) is only thrown for a JWKS endpoint that did not
+  // answer 200 with JSON; TypeError is fetch failing to connect.
+  const jwksDown = err instanceof errors.JOSEError && err.code === 'ERR_JOSE_GENERIC'
+  if (jwksDown || err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || err instanceof TypeError) {
+    return new AuthUnavailableError('signing keys (JWKS) could not be fetched; retry')
+  }
+  // Whatever else jose throws is about the token (a key of the wrong type, a bad encoding).
+  if (err instanceof errors.JOSEError) return new AuthError('invalid token')
+  return new AuthUnavailableError('token could not be verified; retry')
 }
 
 /** Signs a user token shaped like Supabase's (role authenticated, aud authenticated). */

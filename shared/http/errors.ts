@@ -7,8 +7,13 @@ export const ERRORS = {
   content_too_large: 413,
   unauthorized: 401,
   not_found: 404,
+  unknown_model: 400,
+  rate_limited: 429,
+  stream_gone: 410,
+  auth_unavailable: 503,
   database_unavailable: 503,
   provider_error: 502,
+  provider_unavailable: 503,
   internal_error: 500,
 } as const
 

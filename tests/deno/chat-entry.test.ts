@@ -17,7 +17,7 @@ beforeAll(async () => {
   db = await freshDatabase()
   const port = await freePort()
   url = `http://127.0.0.1:${port}/`
-  deno = spawn(`${ROOT}node_modules/.bin/deno`, ['run', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'supabase/functions/chat/index.ts'], {
+  deno = spawn(`${ROOT}node_modules/.bin/deno`, ['run', '--node-modules-dir=manual', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'supabase/functions/chat/index.ts'], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH, HOME: process.env.HOME, DENO_NO_UPDATE_CHECK: '1',

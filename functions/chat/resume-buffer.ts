@@ -1,0 +1,100 @@
+import type { AnswerRun, Retention } from './stream.ts'
+
+export interface ResumeLimits {
+  retentionMs: number
+  maxStreams: number
+  maxBytes: number
+  maxStreamBytes: number
+}
+
+export interface ResumeSlot extends Retention {
+  hold(run: AnswerRun): void
+  /** The stream ended: its retention time starts. */
+  ended(): void
+}
+
+interface Entry {
+  run?: AnswerRun
+  userId: string
+  bytes: number
+  /** Clock time the stream ended; retention counts from here. */
+  endedAt?: number
+}
+
+/**
+ * The streams this process can resume, in memory. Bounded three ways: finished streams
+ * expire after `retentionMs`; the count and the bytes held are capped, evicting finished
+ * streams oldest first and otherwise refusing to hold more (the new stream or frame is
+ * then simply not resumable). Expired entries go at the next call: no timers, so an idle
+ * isolate has nothing scheduled.
+ */
+export function createResumeBuffer(limits: ResumeLimits, now: () => number = Date.now) {
+  const entries = new Map<string, Entry>() // insertion order = age
+  let total = 0
+
+  const remove = (traceId: string) => {
+    const e = entries.get(traceId)
+    if (!e) return
+    total -= e.bytes
+    entries.delete(traceId)
+  }
+  const sweep = () => {
+    const t = now()
+    for (const [id, e] of entries) if (e.endedAt !== undefined && t - e.endedAt > limits.retentionMs) remove(id)
+  }
+  const evictOldestEnded = (): boolean => {
+    for (const [id, e] of entries) {
+      if (e.endedAt !== undefined) {
+        remove(id)
+        return true
+      }
+    }
+    return false
+  }
+
+  return {
+    enabled: limits.retentionMs > 0,
+    /**
+     * Makes room for a new stream; undefined when it cannot be held at all. The run is
+     * handed over with `hold` once it exists (it needs the slot to be built).
+     */
+    register(traceId: string, userId: string): ResumeSlot | undefined {
+      if (limits.retentionMs <= 0) return undefined
+      sweep()
+      // A caller that reuses its traceparent starts streams with the same trace id: a
+      // finished stream of the same user makes way; a running one (or another user's)
+      // keeps the id, and the newer stream is not resumable. Never the wrong frames.
+      const existing = entries.get(traceId)
+      if (existing) {
+        if (existing.endedAt === undefined || existing.userId !== userId) return undefined
+        remove(traceId)
+      }
+      while (entries.size >= limits.maxStreams && evictOldestEnded());
+      if (entries.size >= limits.maxStreams) return undefined
+      const entry: Entry = { userId, bytes: 0 }
+      entries.set(traceId, entry)
+      const held = () => entries.get(traceId) === entry
+      return {
+        reserve(bytes) {
+          if (!held() || entry.bytes + bytes > limits.maxStreamBytes) return false
+          while (total + bytes > limits.maxBytes && evictOldestEnded());
+          if (!held() || total + bytes > limits.maxBytes) return false
+          entry.bytes += bytes
+          total += bytes
+          return true
+        },
+        release: () => { if (held()) remove(traceId) },
+        hold: (run) => { entry.run = run },
+        ended: () => { entry.endedAt = now() },
+      }
+    },
+    get(traceId: string): { run: AnswerRun; userId: string } | undefined {
+      sweep()
+      const e = entries.get(traceId)
+      return e?.run ? { run: e.run, userId: e.userId } : undefined
+    },
+    stats: () => ({ streams: entries.size, bytes: total }),
+  }
+}
+
+export type ResumeBuffer = ReturnType<typeof createResumeBuffer>

@@ -8,6 +8,29 @@ export const ATTR = {
   frames: 'streamscope.stream.frames',
   bytes: 'streamscope.stream.bytes',
   endReason: 'streamscope.stream.end_reason',
+  /** number[]: arrival offset (ms from request start) of each delta frame. */
+  frameOffsetsMs: 'streamscope.stream.frame_offsets_ms',
+  /** Gaps between frames longer than 2 s. */
+  stalls: 'streamscope.stream.stalls',
+  maxGapMs: 'streamscope.stream.max_gap_ms',
+  /** true when token usage was estimated locally (the provider sent none). */
+  usageEstimated: 'streamscope.usage.estimated',
+  /** Load-test run id, from the `x-streamscope-run-id` request header. */
+  runId: 'streamscope.run_id',
+  /** chat: 'sse' or 'http' (the JSON backout transport). */
+  transport: 'streamscope.chat.transport',
+  /** chat: connections that resumed the stream (Last-Event-ID). */
+  resumes: 'streamscope.stream.resumes',
+  /** chat resume: the stream resumed, and the last seq the client already had. */
+  resumeTraceId: 'streamscope.resume.trace_id',
+  resumeFromSeq: 'streamscope.resume.from_seq',
+  /** chat `select messages`: history messages sent to the model, dropped for the token budget, their tokens. */
+  historySent: 'streamscope.history.messages_sent',
+  historyDropped: 'streamscope.history.messages_dropped',
+  historyTokens: 'streamscope.history.tokens',
+  /** Only when CAPTURE_CONTENT is on (GenAI conventions: JSON arrays of messages). */
+  inputMessages: 'gen_ai.input.messages',
+  outputMessages: 'gen_ai.output.messages',
   operation: 'gen_ai.operation.name',
   provider: 'gen_ai.provider.name',
   requestModel: 'gen_ai.request.model',

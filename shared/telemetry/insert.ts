@@ -1,29 +1,139 @@
-import type { Sql } from 'postgres'
+import type { Sql, TransactionSql } from 'postgres'
 import type { LogRow, SpanRow } from './rows.ts'
 
 // Column-wise arrays through unnest(): one statement with a fixed parameter count,
 // whatever the batch size — no 65k-parameter ceiling, and far less to parse than
 // a VALUES list of rows × columns.
 
-const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v))
+// Postgres text and jsonb refuse NUL; one in a user-supplied string must not fail a batch.
+const NUL_ESCAPE = /(?<!\\)((?:\\\\)*)\\u0000/g
+const json = (v: unknown) => {
+  if (v === null || v === undefined) return null
+  const s = JSON.stringify(v)
+  return s.includes('\\u0000') ? s.replace(NUL_ESCAPE, '$1') : s
+}
+const text = (s: string | null) => (s !== null && s.includes('\0') ? s.replaceAll('\0', '') : s)
 const iso = (d: Date) => d.toISOString()
+// One array literal per row: unnest() of a 2-D array would flatten it. (Booleans go as
+// text too: postgres.js does not serialize boolean arrays.)
+const realArray = (xs: number[] | null) => (xs === null ? null : `{${xs.map((x) => Math.round(x * 100) / 100).join(',')}}`)
 
-export function insertSpans(sql: Sql, rows: SpanRow[]) {
+/**
+ * Inserts spans, prices them and folds the request spans into rollup_minute,
+ * rollup_hour and rollup_day_session, in ONE statement: spans and rollups cannot
+ * disagree. (Every data-modifying CTE runs to completion even if nothing reads it.) `on conflict do nothing`
+ * makes a retried batch (commit outcome unknown after a dropped connection)
+ * neither duplicate spans nor count them twice in the rollups.
+ */
+export function insertSpans(sql: Sql | TransactionSql, rows: SpanRow[]) {
   const col = <T>(f: (r: SpanRow) => T) => rows.map(f)
   return sql`
-    insert into telemetry.spans (
-      trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ms,
-      status_code, status_message, function, model, ttfb_ms, input_tokens, output_tokens,
-      error_type, user_id, session_id, attributes, events)
-    select * from unnest(
-      ${col((r) => r.trace_id)}::text[], ${col((r) => r.span_id)}::text[], ${col((r) => r.parent_span_id)}::text[],
-      ${col((r) => r.name)}::text[], ${col((r) => r.kind)}::text[],
-      ${col((r) => iso(r.start_time))}::timestamptz[], ${col((r) => iso(r.end_time))}::timestamptz[],
-      ${col((r) => r.duration_ms)}::float8[], ${col((r) => r.status_code)}::text[], ${col((r) => r.status_message)}::text[],
-      ${col((r) => r.function)}::text[], ${col((r) => r.model)}::text[], ${col((r) => r.ttfb_ms)}::float8[],
-      ${col((r) => r.input_tokens)}::int[], ${col((r) => r.output_tokens)}::int[], ${col((r) => r.error_type)}::text[],
-      ${col((r) => r.user_id)}::text[], ${col((r) => r.session_id)}::text[],
-      ${col((r) => json(r.attributes))}::text[]::jsonb[], ${col((r) => json(r.events))}::text[]::jsonb[])`
+    with input as (
+      select * from unnest(
+        ${col((r) => r.trace_id)}::text[], ${col((r) => r.span_id)}::text[], ${col((r) => r.parent_span_id)}::text[],
+        ${col((r) => text(r.name))}::text[], ${col((r) => r.kind)}::text[],
+        ${col((r) => iso(r.start_time))}::timestamptz[], ${col((r) => iso(r.end_time))}::timestamptz[],
+        ${col((r) => r.duration_ms)}::float8[], ${col((r) => r.status_code)}::text[], ${col((r) => text(r.status_message))}::text[],
+        ${col((r) => text(r.function))}::text[], ${col((r) => text(r.model))}::text[], ${col((r) => r.ttfb_ms)}::float8[],
+        ${col((r) => r.input_tokens)}::int[], ${col((r) => r.output_tokens)}::int[], ${col((r) => text(r.error_type))}::text[],
+        ${col((r) => text(r.user_id))}::text[], ${col((r) => text(r.session_id))}::text[],
+        ${col((r) => json(r.attributes))}::text[], ${col((r) => json(r.events))}::text[],
+        ${col((r) => realArray(r.frame_offsets_ms))}::text[], ${col((r) => r.frames)}::int[], ${col((r) => r.bytes)}::int[],
+        ${col((r) => text(r.end_reason))}::text[], ${col((r) => r.stalls)}::int[], ${col((r) => r.max_gap_ms)}::float8[],
+        ${col((r) => (r.usage_estimated === null ? null : String(r.usage_estimated)))}::text[], ${col((r) => r.http_status)}::int[], ${col((r) => text(r.run_id))}::text[]
+      ) as t(trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ms, status_code, status_message,
+             function, model, ttfb_ms, input_tokens, output_tokens, error_type, user_id, session_id, attributes, events,
+             frame_offsets_ms, frames, bytes, end_reason, stalls, max_gap_ms, usage_estimated, http_status, run_id)
+    ), ins as (
+      insert into telemetry.spans (
+        trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ms, status_code, status_message,
+        function, model, ttfb_ms, input_tokens, output_tokens, error_type, user_id, session_id, attributes, events,
+        frame_offsets_ms, frames, bytes, end_reason, stalls, max_gap_ms, usage_estimated, http_status, run_id, cost_usd)
+      select i.trace_id, i.span_id, i.parent_span_id, i.name, i.kind, i.start_time, i.end_time, i.duration_ms, i.status_code, i.status_message,
+        i.function, i.model, i.ttfb_ms, i.input_tokens, i.output_tokens, i.error_type, i.user_id, i.session_id,
+        coalesce(i.attributes::jsonb, '{}'::jsonb), i.events::jsonb,
+        i.frame_offsets_ms::real[], i.frames, i.bytes, i.end_reason, i.stalls, i.max_gap_ms, i.usage_estimated::boolean, i.http_status, i.run_id,
+        case when i.input_tokens is not null or i.output_tokens is not null then
+          (coalesce(i.input_tokens, 0) * p.input_usd_per_mtok + coalesce(i.output_tokens, 0) * p.output_usd_per_mtok) / 1000000
+        end
+      from input i
+      left join lateral (
+        select mp.input_usd_per_mtok, mp.output_usd_per_mtok from telemetry.model_prices mp
+        where i.model is not null and mp.model = i.model and mp.effective_from <= i.start_time
+        order by mp.effective_from desc limit 1
+      ) p on true
+      on conflict do nothing
+      returning start_time, kind, function, model, status_code, http_status, end_reason, error_type, user_id,
+        session_id, input_tokens, output_tokens, cost_usd, duration_ms, ttfb_ms, stalls, frames
+    ), requests as (
+      select date_trunc('minute', start_time) as bucket, function, coalesce(model, '') as model,
+        telemetry.request_status(http_status, status_code, end_reason) as status,
+        coalesce(error_type, '') as error_type, coalesce(user_id, '') as user_id,
+        (start_time at time zone 'UTC')::date as day, coalesce(session_id, '') as session_id,
+        input_tokens, output_tokens, cost_usd, duration_ms, ttfb_ms, stalls, frames
+      from ins
+      where kind = 'server' and function is not null
+    ), hour as (
+      insert into telemetry.rollup_hour as r (
+        bucket, function, model, status, error_type, requests, errors, input_tokens, output_tokens, cost_usd,
+        stream_ms, stalls, frames, ttfb_hist, duration_hist)
+      select date_trunc('hour', bucket), function, model, status, error_type,
+        count(*), count(*) filter (where status = 'error'),
+        coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), coalesce(sum(cost_usd), 0),
+        sum(duration_ms), coalesce(sum(stalls), 0), coalesce(sum(frames), 0),
+        telemetry.hist_agg(ttfb_ms), telemetry.hist_agg(duration_ms)
+      from requests
+      group by 1, 2, 3, 4, 5
+      order by 1, 2, 3, 4, 5
+      on conflict (bucket, function, model, status, error_type) do update set
+        requests = r.requests + excluded.requests,
+        errors = r.errors + excluded.errors,
+        input_tokens = r.input_tokens + excluded.input_tokens,
+        output_tokens = r.output_tokens + excluded.output_tokens,
+        cost_usd = r.cost_usd + excluded.cost_usd,
+        stream_ms = r.stream_ms + excluded.stream_ms,
+        stalls = r.stalls + excluded.stalls,
+        frames = r.frames + excluded.frames,
+        ttfb_hist = telemetry.hist_add(r.ttfb_hist, excluded.ttfb_hist),
+        duration_hist = telemetry.hist_add(r.duration_hist, excluded.duration_hist)
+      returning 1
+    ), day_session as (
+      insert into telemetry.rollup_day_session as r (day, session_id, user_id, model, requests, input_tokens, output_tokens, cost_usd)
+      select day, session_id, user_id, model, count(*),
+        coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), coalesce(sum(cost_usd), 0)
+      from requests
+      group by 1, 2, 3, 4
+      order by 1, 2, 3, 4
+      on conflict (day, session_id, user_id, model) do update set
+        requests = r.requests + excluded.requests,
+        input_tokens = r.input_tokens + excluded.input_tokens,
+        output_tokens = r.output_tokens + excluded.output_tokens,
+        cost_usd = r.cost_usd + excluded.cost_usd
+      returning 1
+    )
+    insert into telemetry.rollup_minute as r (
+      bucket, function, model, status, error_type, user_id, requests, errors, input_tokens, output_tokens, cost_usd,
+      stream_ms, stalls, frames, ttfb_hist, duration_hist)
+    select bucket, function, model, status, error_type, user_id,
+      count(*), count(*) filter (where status = 'error'),
+      coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0), coalesce(sum(cost_usd), 0),
+      sum(duration_ms), coalesce(sum(stalls), 0), coalesce(sum(frames), 0),
+      telemetry.hist_agg(ttfb_ms), telemetry.hist_agg(duration_ms)
+    from requests
+    group by bucket, function, model, status, error_type, user_id
+    -- A fixed order takes row locks in the same order in every writer: no deadlocks.
+    order by bucket, function, model, status, error_type, user_id
+    on conflict (bucket, function, model, status, error_type, user_id) do update set
+      requests = r.requests + excluded.requests,
+      errors = r.errors + excluded.errors,
+      input_tokens = r.input_tokens + excluded.input_tokens,
+      output_tokens = r.output_tokens + excluded.output_tokens,
+      cost_usd = r.cost_usd + excluded.cost_usd,
+      stream_ms = r.stream_ms + excluded.stream_ms,
+      stalls = r.stalls + excluded.stalls,
+      frames = r.frames + excluded.frames,
+      ttfb_hist = telemetry.hist_add(r.ttfb_hist, excluded.ttfb_hist),
+      duration_hist = telemetry.hist_add(r.duration_hist, excluded.duration_hist)`
 }
 
 export function insertLogs(sql: Sql, rows: LogRow[]) {
@@ -32,5 +142,5 @@ export function insertLogs(sql: Sql, rows: LogRow[]) {
     insert into telemetry.logs (time, level, trace_id, span_id, message, attributes)
     select * from unnest(
       ${col((r) => iso(r.time))}::timestamptz[], ${col((r) => r.level)}::text[], ${col((r) => r.trace_id)}::text[],
-      ${col((r) => r.span_id)}::text[], ${col((r) => r.message)}::text[], ${col((r) => json(r.attributes))}::text[]::jsonb[])`
+      ${col((r) => r.span_id)}::text[], ${col((r) => text(r.message))}::text[], ${col((r) => json(r.attributes))}::text[]::jsonb[])`
 }

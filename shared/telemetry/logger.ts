@@ -1,5 +1,6 @@
 import type { Span } from '@opentelemetry/api'
 import type { TelemetryPipeline } from './pipeline.ts'
+import { redactAttributes, redactString } from './redact.ts'
 import type { LogLevel, LogRow } from './rows.ts'
 
 export interface Logger {
@@ -20,12 +21,15 @@ export interface LoggerOptions {
   write?: (line: string) => void
 }
 
-/** Structured JSON logs, stamped with the span's trace_id/span_id, to stdout and the logs table. */
+/** Structured JSON logs, stamped with the span's trace_id/span_id, secrets redacted, to stdout and the logs table. */
 export function createLogger({ pipeline, level = 'info', consoleLevel = level, write = console.log }: LoggerOptions = {}): Logger {
   const min = RANK[level]
   const minConsole = RANK[consoleLevel]
-  const log = (lvl: LogLevel) => (message: string, attributes: Record<string, unknown> = {}, span?: Span) => {
+  const log = (lvl: LogLevel) => (rawMessage: string, rawAttributes: Record<string, unknown> = {}, span?: Span) => {
     if (RANK[lvl] < min) return
+    // Scrubbed once, before either destination sees it.
+    const message = redactString(rawMessage)
+    const attributes = redactAttributes(rawAttributes)
     const ctx = span?.spanContext()
     const row: LogRow = {
       time: new Date(),

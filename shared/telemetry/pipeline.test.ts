@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import postgres from 'postgres'
-import { createTelemetryPipeline } from './pipeline.ts'
+import { createTelemetryPipeline, type DropReport } from './pipeline.ts'
 import type { LogRow, SpanRow } from './rows.ts'
 import { freshDatabase, type TestDatabase } from '../../tests/support/db.ts'
 import { findPgBin, startCluster } from '../../tests/support/pg-cluster.ts'
@@ -19,7 +19,9 @@ function span(over: Partial<SpanRow> = {}): SpanRow {
     name: 'POST /functions/v1/chat', kind: 'server', start_time: start, end_time: new Date(start.getTime() + 5),
     duration_ms: 5, status_code: 'unset', status_message: null, function: 'chat', model: 'sim-1', ttfb_ms: 1.5,
     input_tokens: 3, output_tokens: null, error_type: null, user_id: 'u', session_id: null,
-    attributes: { 'a.b': 'it\'s "quoted"\n', n: 1 }, events: [{ name: 'first_token' }], ...over,
+    attributes: { 'a.b': 'it\'s "quoted"\n', n: 1 }, events: [{ name: 'first_token' }],
+    frame_offsets_ms: null, frames: null, bytes: null, end_reason: null, stalls: null, max_gap_ms: null,
+    usage_estimated: null, http_status: null, run_id: null, ...over,
   }
 }
 const log = (message: string): LogRow => ({ time: new Date(), level: 'info', trace_id: null, span_id: null, message, attributes: { k: [1, 2] } })
@@ -40,6 +42,96 @@ describe('telemetry pipeline', () => {
     const [l] = await db.sql`select attributes from telemetry.logs where message = 'batch-log'`
     expect(l.attributes).toEqual({ k: [1, 2] })
     expect(p.stats()).toMatchObject({ written: 251, queued: 0, dropped: 0 })
+  })
+
+  it('stores the per-stream columns and prices the span at the price in force when it started', async () => {
+    const errors: unknown[] = []
+    const p = createTelemetryPipeline(db.sql, { onError: (e) => errors.push(e) })
+    await db.sql`insert into telemetry.model_prices values ('price-test', now() - interval '10 days', 1, 2), ('price-test', now() - interval '1 day', 10, 20)`
+    const old = new Date(Date.now() - 5 * 86400_000)
+    p.pushSpans([
+      span({ name: 'stream-cols', model: 'price-test', input_tokens: 1000, output_tokens: 500, frame_offsets_ms: [12.345, 20, 1999.99],
+        frames: 3, bytes: 300, end_reason: 'done', stalls: 0, max_gap_ms: 1979.99, usage_estimated: true, http_status: 200, run_id: 'run-1' }),
+      span({ name: 'stream-cols-old', model: 'price-test', input_tokens: 1000, output_tokens: 500, start_time: old }),
+      span({ name: 'stream-cols-unpriced', model: 'no-such-model', input_tokens: 1000 }),
+    ])
+    await p.flush()
+    expect(errors).toEqual([])
+    const [row] = await db.sql`select * from telemetry.spans where name = 'stream-cols'`
+    expect(row).toMatchObject({ frames: 3, bytes: 300, end_reason: 'done', stalls: 0, usage_estimated: true, http_status: 200, run_id: 'run-1' })
+    expect(row.frame_offsets_ms.map(Number)).toEqual([12.35, 20, 1999.99])
+    expect(Number(row.cost_usd)).toBeCloseTo((1000 * 10 + 500 * 20) / 1e6, 8)
+    const [oldRow] = await db.sql`select cost_usd from telemetry.spans where name = 'stream-cols-old'`
+    expect(Number(oldRow.cost_usd)).toBeCloseTo((1000 * 1 + 500 * 2) / 1e6, 8)
+    const [unpriced] = await db.sql`select cost_usd from telemetry.spans where name = 'stream-cols-unpriced'`
+    expect(unpriced.cost_usd).toBeNull()
+  })
+
+  it('writes a retried batch once: spans are not duplicated, rollups not double counted', async () => {
+    const p = createTelemetryPipeline(db.sql)
+    const rows = [span({ name: 'retried', kind: 'server', function: 'chat', user_id: 'retry-user', http_status: 200 })]
+    p.pushSpans(rows)
+    await p.flush()
+    p.pushSpans(rows)
+    await p.flush()
+    const [{ count }] = await db.sql`select count(*)::int as count from telemetry.spans where name = 'retried'`
+    expect(count).toBe(1)
+    const [r] = await db.sql`select sum(requests)::int as requests from telemetry.rollup_minute where user_id = 'retry-user'`
+    expect(r.requests).toBe(1)
+  })
+
+  it.each([true, false])('COPY %s: mixed batches, a replay, a missing day and a bad row — each span stored once', async (copy) => {
+    const errors: unknown[] = []
+    const p = createTelemetryPipeline(db.sql, { copy, onError: (e) => errors.push(e) })
+    const name = `mixed-${copy}`
+    const plain = Array.from({ length: 30 }, () => span({ name, kind: 'internal', function: null, input_tokens: null }))
+    const rich = Array.from({ length: 5 }, () => span({ name, kind: 'server', function: 'chat', user_id: name, http_status: 200 }))
+    p.pushSpans([...plain, ...rich])
+    await p.flush()
+    p.pushSpans([...plain.slice(0, 10), ...rich.slice(0, 2)]) // replayed after an unknown commit outcome
+    await p.flush()
+    const old = new Date(Date.now() - (copy ? 50 : 51) * 86400_000)
+    p.pushSpans([span({ name, kind: 'internal', function: null, input_tokens: null, start_time: old })])
+    p.pushSpans([span({ name, kind: 'internal', function: null, input_tokens: null, attributes: { bad: '\ud800' } })])
+    await p.flush()
+    const [{ count }] = await db.sql`select count(*)::int as count from telemetry.spans where name = ${name}`
+    expect(count).toBe(36)
+    const [r] = await db.sql`select sum(requests)::int as requests from telemetry.rollup_minute where user_id = ${name}`
+    expect(r.requests).toBe(5)
+    expect(p.stats()).toMatchObject({ rejected: 1, queued: 0, dropped: 0, failures: 0 })
+    expect(errors).toHaveLength(1) // the bad row, reported
+  })
+
+  it('isolates a row the database refuses and writes the rest of its batch', async () => {
+    const p = createTelemetryPipeline(db.sql, { onError: () => {} })
+    const rows = Array.from({ length: 9 }, (_, i) => log(`poison-${i}`))
+    rows[4] = { ...rows[4], attributes: { broken: 'half a surrogate pair: \ud800' } }
+    p.pushLogs(rows)
+    p.pushLogs([{ ...log('nul-in-text\u0000!'), attributes: { nul: 'a\u0000b' } }])
+    await p.flush()
+    const stored = await db.sql`select message, attributes from telemetry.logs where message like 'poison-%' or message like 'nul-in-text%' order by message`
+    expect(stored.map((r) => r.message)).toEqual(['nul-in-text!', ...[0, 1, 2, 3, 5, 6, 7, 8].map((i) => `poison-${i}`)])
+    expect(stored[0].attributes).toEqual({ nul: 'ab' })
+    expect(p.stats()).toMatchObject({ rejected: 1, queued: 0, dropped: 0 })
+  })
+
+  it('reports drops at most once per window, and only when there are new ones', async () => {
+    const dead = postgres('postgres://postgres@127.0.0.1:1/none', { max: 1, connect_timeout: 1, onnotice: () => {} })
+    const reports: DropReport[] = []
+    const p = createTelemetryPipeline(dead, { maxQueue: 10, flushIntervalMs: 60_000, retryMinMs: 60_000, dropReportMs: 200, onDrops: (r) => reports.push(r), onError: () => {} })
+    p.pushSpans(Array.from({ length: 15 }, () => span()))
+    expect(reports).toHaveLength(1)
+    expect(reports[0]).toMatchObject({ dropped_since_last: 5, dropped: 5, queued: 10 })
+    p.pushSpans(Array.from({ length: 3 }, () => span()))
+    p.pushSpans(Array.from({ length: 4 }, () => span()))
+    expect(reports).toHaveLength(1) // inside the window: held back
+    await new Promise((r) => setTimeout(r, 300))
+    expect(reports).toHaveLength(2)
+    expect(reports[1]).toMatchObject({ dropped_since_last: 7, dropped: 12 })
+    await new Promise((r) => setTimeout(r, 300))
+    expect(reports).toHaveLength(2) // no new drops, no line
+    await p.shutdown()
+    await dead.end()
   })
 
   it('creates a missing day partition instead of losing the rows', async () => {

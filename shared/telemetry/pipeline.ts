@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres'
+import { copySpans, needsInsertStatement, supportsCopy } from './copy-spans.ts'
 import { insertLogs, insertSpans } from './insert.ts'
 import type { LogRow, SpanRow } from './rows.ts'
 
@@ -7,19 +8,44 @@ export interface PipelineOptions {
   maxQueue?: number
   /** Rows per INSERT statement. */
   batchSize?: number
+  /**
+   * Batches written at once, each on its own pool connection (only used when more
+   * than one batch is waiting: a backlog). Default 2: Node builds the next batch
+   * while Postgres writes the previous one.
+   */
+  concurrency?: number
+  /**
+   * COPY the spans that need no pricing or rollup (most of them), in the same
+   * transaction as the INSERT of the rest. 'auto' (default): on unless the server
+   * is PGlite, whose socket does not support COPY.
+   */
+  copy?: boolean | 'auto'
   /** How long a row may wait before a flush is started. */
   flushIntervalMs?: number
   /** First and longest wait between retries while the database fails. */
   retryMinMs?: number
   retryMaxMs?: number
   onError?: (err: unknown) => void
+  /** Told about drops at most once per `dropReportMs`, and only when there were new ones. */
+  onDrops?: (report: DropReport) => void
+  dropReportMs?: number
 }
 
 export interface PipelineStats {
+  /** Rows waiting (including the batch being written). */
   queued: number
   written: number
+  /** Rows given up on: queue over maxQueue (oldest first), or pushed after shutdown. */
   dropped: number
+  /** Rows the database refused as invalid (isolated by splitting the batch); never retried. */
+  rejected: number
+  /** Failed write attempts (each is retried with backoff). */
   failures: number
+}
+
+export interface DropReport extends PipelineStats {
+  /** Dropped since the previous report. */
+  dropped_since_last: number
 }
 
 export interface TelemetryPipeline {
@@ -32,23 +58,32 @@ export interface TelemetryPipeline {
 }
 
 type Table = 'spans' | 'logs'
+type Row = SpanRow | LogRow
 const NO_PARTITION = '23514' // check_violation: "no partition of relation ... found for row"
+// Data exceptions (class 22: bad encoding, out of range, invalid json) are about a row,
+// not the database: retrying would block the queue forever, so the batch is split.
+// A RangeError/TypeError is thrown while building the statement from a malformed row.
+const isRowError = (err: unknown) =>
+  String((err as { code?: string })?.code ?? '').startsWith('22') || err instanceof RangeError || err instanceof TypeError
 
 /**
  * The one way telemetry reaches Postgres: bounded queues, multi-row INSERTs, retry
  * with backoff. push* never blocks and never throws, so a stream cannot be slowed
- * or failed by its own telemetry.
+ * or failed by its own telemetry. Nothing here creates spans: the SDK's processor
+ * calls the exporter with tracing suppressed, and the pipeline uses no tracer.
  */
 export function createTelemetryPipeline(sql: Sql, options: PipelineOptions = {}): TelemetryPipeline {
   const maxQueue = options.maxQueue ?? 50_000
   const batchSize = options.batchSize ?? 2_000
+  const concurrency = Math.max(1, options.concurrency ?? 2)
   const flushIntervalMs = options.flushIntervalMs ?? 250
   const retryMinMs = options.retryMinMs ?? 200
   const retryMaxMs = options.retryMaxMs ?? 10_000
+  const dropReportMs = options.dropReportMs ?? 60_000
   const onError = options.onError ?? (() => {})
 
   const queues: { spans: SpanRow[]; logs: LogRow[] } = { spans: [], logs: [] }
-  const stats: PipelineStats = { queued: 0, written: 0, dropped: 0, failures: 0 }
+  const stats: PipelineStats = { queued: 0, written: 0, dropped: 0, rejected: 0, failures: 0 }
   let timer: ReturnType<typeof setTimeout> | undefined
   let draining: Promise<void> | undefined
   let retryDelay = 0
@@ -56,6 +91,30 @@ export function createTelemetryPipeline(sql: Sql, options: PipelineOptions = {})
 
   let inFlight = 0
   const size = () => queues.spans.length + queues.logs.length + inFlight
+
+  // Drop reports: immediately when the window is over, else one timer for its end.
+  let reportedDrops = 0
+  let lastReport = -Infinity
+  let reportTimer: ReturnType<typeof setTimeout> | undefined
+  function reportDrops() {
+    if (!options.onDrops || reportTimer || stats.dropped === reportedDrops) return
+    const wait = lastReport + dropReportMs - Date.now()
+    if (wait > 0) {
+      reportTimer = setTimeout(() => { reportTimer = undefined; reportDrops() }, wait)
+      ;(reportTimer as { unref?: () => void }).unref?.()
+      return
+    }
+    lastReport = Date.now()
+    const report = { ...stats, queued: size(), dropped_since_last: stats.dropped - reportedDrops }
+    reportedDrops = stats.dropped
+    try { options.onDrops(report) } catch { /* a reporter must not break the pipeline */ }
+  }
+
+  function drop(n: number) {
+    if (n <= 0) return
+    stats.dropped += n
+    reportDrops()
+  }
 
   function enforceBound() {
     const over = size() - maxQueue
@@ -65,11 +124,11 @@ export function createTelemetryPipeline(sql: Sql, options: PipelineOptions = {})
     queues.spans.splice(0, fromSpans)
     const fromLogs = Math.min(over - fromSpans, queues.logs.length)
     queues.logs.splice(0, fromLogs)
-    stats.dropped += fromSpans + fromLogs
+    drop(fromSpans + fromLogs)
   }
 
-  function push<T extends SpanRow | LogRow>(queue: T[], rows: T[]) {
-    if (closed) { stats.dropped += rows.length; return }
+  function push<T extends Row>(queue: T[], rows: T[]) {
+    if (closed) { drop(rows.length); return }
     for (const r of rows) queue.push(r)
     enforceBound()
     schedule(queue.length >= batchSize ? 0 : flushIntervalMs)
@@ -82,35 +141,81 @@ export function createTelemetryPipeline(sql: Sql, options: PipelineOptions = {})
     ;(timer as { unref?: () => void }).unref?.()
   }
 
-  async function insert(table: Table, rows: (SpanRow | LogRow)[]) {
-    const write = () => table === 'spans' ? insertSpans(sql, rows as SpanRow[]) : insertLogs(sql, rows as LogRow[])
+  let copyDetected: Promise<boolean> | undefined
+  const copyOn = (): Promise<boolean> | boolean => {
+    if (options.copy !== undefined && options.copy !== 'auto') return options.copy
+    // Detected once; a failed probe (database down) is asked again next time.
+    return copyDetected ??= supportsCopy(sql).catch((err) => { copyDetected = undefined; throw err })
+  }
+
+  /** The fast path: COPY + INSERT in one transaction. False when the statement path must decide. */
+  async function copyWrite(rows: SpanRow[]): Promise<boolean> {
+    const plain = rows.filter((r) => !needsInsertStatement(r))
+    if (!plain.length || !(await copyOn())) return false
+    const rich = plain.length === rows.length ? [] : rows.filter(needsInsertStatement)
     try {
-      await write()
+      await sql.begin(async (tx) => {
+        await copySpans(tx, plain)
+        await tx`select 1` // fails (25P02) if the COPY did: see copySpans
+        if (rich.length) await insertSpans(tx, rich)
+      })
+      return true
+    } catch (err) {
+      // The database refused something (a replayed batch, a missing day, a bad row): the
+      // statement path says precisely what, and handles each. Connection trouble: retry.
+      if ((err as Error)?.name === 'PostgresError') return false
+      throw err
+    }
+  }
+
+  async function write(table: Table, rows: Row[]) {
+    if (table === 'spans' && await copyWrite(rows as SpanRow[])) return
+    const run = () => table === 'spans' ? insertSpans(sql, rows as SpanRow[]) : insertLogs(sql, rows as LogRow[])
+    try {
+      await run()
     } catch (err) {
       if ((err as { code?: string }).code !== NO_PARTITION) throw err
       const times = rows.map((r) => ('start_time' in r ? r.start_time : r.time).getTime())
       const day = (ms: number) => new Date(ms).toISOString().slice(0, 10)
       await sql`select telemetry.ensure_partitions(${day(Math.min(...times))}::date, ${day(Math.max(...times))}::date)`
-      await write()
+      await run()
+    }
+  }
+
+  /** Writes a batch; a row the database refuses is isolated by halving and counted, not retried. */
+  async function insert(table: Table, rows: Row[]): Promise<void> {
+    try {
+      await write(table, rows)
+      stats.written += rows.length
+    } catch (err) {
+      if (!isRowError(err)) throw err
+      if (rows.length === 1) {
+        stats.rejected += 1
+        onError(err)
+        return
+      }
+      const half = Math.ceil(rows.length / 2)
+      await insert(table, rows.slice(0, half))
+      await insert(table, rows.slice(half))
     }
   }
 
   async function drainOnce() {
     for (const table of ['spans', 'logs'] as const) {
-      const queue: (SpanRow | LogRow)[] = queues[table]
+      const queue: Row[] = queues[table]
       while (queue.length) {
-        const batch = queue.splice(0, batchSize)
-        inFlight = batch.length
-        try {
-          await insert(table, batch)
-          stats.written += batch.length
-        } catch (err) {
-          queue.unshift(...batch)
-          throw err
-        } finally {
-          inFlight = 0
-          enforceBound()
-        }
+        const batches: Row[][] = []
+        while (batches.length < concurrency && queue.length) batches.push(queue.splice(0, batchSize))
+        const rows = batches.reduce((n, b) => n + b.length, 0)
+        inFlight += rows
+        const results = await Promise.allSettled(batches.map((b) => insert(table, b)))
+        inFlight -= rows
+        // Failed batches go back to the front, in their order, for the retry.
+        const failed = batches.filter((_, i) => results[i].status === 'rejected')
+        if (failed.length) queue.unshift(...failed.flat())
+        enforceBound()
+        const error = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+        if (error) throw error.reason
       }
     }
   }
@@ -138,12 +243,16 @@ export function createTelemetryPipeline(sql: Sql, options: PipelineOptions = {})
     pushLogs: (rows) => push(queues.logs, rows),
     async flush() {
       if (timer) { clearTimeout(timer); timer = undefined }
+      // A drain already under way may have passed the rows pushed since: run one more
+      // unless the database is failing (then the retry schedule owns them).
       await drain()
+      if (queues.spans.length + queues.logs.length > 0 && retryDelay === 0) await drain()
     },
     async shutdown() {
       if (timer) { clearTimeout(timer); timer = undefined }
       await drain()
       closed = true
+      if (reportTimer) { clearTimeout(reportTimer); reportTimer = undefined }
     },
     stats: () => ({ ...stats, queued: size() }),
   }

@@ -20,6 +20,17 @@ export interface SpanRow {
   session_id: string | null
   attributes: Record<string, unknown>
   events: unknown[] | null
+  /** Arrival of each delta frame, ms from request start (one array per stream). */
+  frame_offsets_ms: number[] | null
+  frames: number | null
+  bytes: number | null
+  end_reason: string | null
+  stalls: number | null
+  max_gap_ms: number | null
+  usage_estimated: boolean | null
+  http_status: number | null
+  run_id: string | null
+  // cost_usd is not sent: the insert prices the span from telemetry.model_prices.
 }
 
 export interface LogRow {

@@ -1,17 +1,22 @@
-import type { Tracer } from '@opentelemetry/api'
+import { trace, type Tracer } from '@opentelemetry/api'
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import type { Sql } from 'postgres'
+import { createCoalescedFlush } from './coalesce.ts'
 import { createLogger, type Logger } from './logger.ts'
+import { createOtlpSpanExporter } from './otlp.ts'
 import { createPostgresSpanExporter } from './pg-span-exporter.ts'
-import { createTelemetryPipeline, type PipelineOptions, type TelemetryPipeline } from './pipeline.ts'
+import { createTelemetryPipeline, type DropReport, type PipelineOptions, type TelemetryPipeline } from './pipeline.ts'
 import type { LogLevel } from './rows.ts'
 
 export interface Telemetry {
   tracer: Tracer
   logger: Logger
   pipeline?: TelemetryPipeline
-  /** Exports every ended span and writes everything queued. Safe to call often. */
+  /**
+   * Exports every ended span and writes everything queued. Cheap to call from many
+   * streams at once: calls made while one flush runs share the next one.
+   */
   flush(): Promise<void>
   shutdown(): Promise<void>
 }
@@ -24,21 +29,35 @@ export interface TelemetryOptions {
   pipeline?: PipelineOptions
   /** Extra exporters beside Postgres (tests use InMemorySpanExporter). */
   exporters?: SpanExporter[]
+  /** OTEL_EXPORTER_OTLP_ENDPOINT: also export spans over OTLP/HTTP to `<endpoint>/v1/traces`. */
+  otlpEndpoint?: string
+  /** OTEL_EXPORTER_OTLP_HEADERS (`k=v,k2=v2`). */
+  otlpHeaders?: string | Record<string, string>
   writeLog?: (line: string) => void
 }
 
 /**
  * The process's tracer and logger. Spans go BatchSpanProcessor -> Postgres exporter
- * -> pipeline; logs go straight to the same pipeline. Without `sql` (telemetry off)
- * spans are still created so trace ids exist, but nothing is stored.
+ * -> pipeline (and, when configured, a second BatchSpanProcessor -> OTLP); logs go
+ * straight to the same pipeline. Without `sql` spans are still created so trace ids
+ * exist, but nothing is stored.
  */
 export function createTelemetry(options: TelemetryOptions): Telemetry {
+  const write = options.writeLog ?? console.log
+  const line = (level: string, message: string, fields: object) =>
+    write(JSON.stringify({ time: new Date().toISOString(), level, message, ...fields }))
+
   const pipeline = options.sql
-    ? createTelemetryPipeline(options.sql, { onError: reportPipelineError, ...options.pipeline })
+    ? createTelemetryPipeline(options.sql, { onError: reportPipelineError, onDrops: reportDrops, ...options.pipeline })
     : undefined
-  const exporters = [...(pipeline ? [createPostgresSpanExporter(pipeline)] : []), ...(options.exporters ?? [])]
+  const exporters = [
+    ...(pipeline ? [createPostgresSpanExporter(pipeline)] : []),
+    ...(options.otlpEndpoint ? [createOtlpSpanExporter({ endpoint: options.otlpEndpoint, headers: options.otlpHeaders })] : []),
+    ...(options.exporters ?? []),
+  ]
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),
+    // One processor per exporter: a slow OTLP backend cannot hold up Postgres.
     spanProcessors: exporters.map((e) => new BatchSpanProcessor(e, {
       scheduledDelayMillis: 100,
       maxExportBatchSize: 512,
@@ -59,14 +78,34 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     }))
   }
 
+  function reportDrops(report: DropReport) {
+    // stdout only: writing it to the full queue would push out one more row.
+    line('warn', 'telemetry rows dropped', report)
+  }
+
+  const flush = createCoalescedFlush(async () => {
+    await provider.forceFlush()
+    await pipeline?.flush()
+  })
+
   return {
     tracer: provider.getTracer('streamscope'),
     logger,
     pipeline,
-    async flush() {
-      await provider.forceFlush()
-      await pipeline?.flush()
-    },
+    flush,
     shutdown: () => provider.shutdown(),
+  }
+}
+
+/**
+ * Telemetry switched off: a no-op tracer (invalid span contexts, nothing
+ * recorded) and a logger that writes nowhere. The baseline of the benchmark.
+ */
+export function createNoopTelemetry(): Telemetry {
+  return {
+    tracer: trace.getTracerProvider().getTracer('noop'),
+    logger: createLogger({ write: () => {}, level: 'error', consoleLevel: 'error' }),
+    flush: async () => {},
+    shutdown: async () => {},
   }
 }

@@ -1,0 +1,75 @@
+// Ingestion: the pipeline (unnest INSERT + pricing + rollups, one statement per
+// batch) against a raw COPY of the same rows into the same table, same database.
+import { Readable } from 'node:stream'
+import { pipeline as pipe } from 'node:stream/promises'
+import type { Sql } from 'postgres'
+import { createTelemetryPipeline } from '../shared/telemetry/pipeline.ts'
+import type { SpanRow } from '../shared/telemetry/rows.ts'
+import type { CpuMeter } from './telemetry-cpu.ts'
+import { chatTraceRows } from './telemetry-rows.ts'
+
+const COLUMNS = [
+  'trace_id', 'span_id', 'parent_span_id', 'name', 'kind', 'start_time', 'end_time', 'duration_ms', 'status_code',
+  'status_message', 'function', 'model', 'ttfb_ms', 'input_tokens', 'output_tokens', 'error_type', 'user_id', 'session_id',
+  'attributes', 'events', 'frame_offsets_ms', 'frames', 'bytes', 'end_reason', 'stalls', 'max_gap_ms', 'usage_estimated',
+  'http_status', 'run_id',
+] as const
+
+const copyField = (v: unknown) => v === null || v === undefined ? '\\N'
+  : String(v).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')
+
+function toCopyLine(r: SpanRow): string {
+  return COLUMNS.map((c) => {
+    const v = r[c]
+    if (v instanceof Date) return v.toISOString()
+    if (c === 'attributes' || c === 'events') return copyField(v === null ? null : JSON.stringify(v))
+    if (c === 'frame_offsets_ms') return copyField(v === null ? null : `{${(v as number[]).join(',')}}`)
+    return copyField(v)
+  }).join('\t') + '\n'
+}
+
+async function copyRows(sql: Sql, rows: SpanRow[]) {
+  const writable = await sql.unsafe(`copy telemetry.spans (${COLUMNS.join(', ')}) from stdin`).writable()
+  await pipe(Readable.from((function* () {
+    for (let i = 0; i < rows.length; i += 1000) yield rows.slice(i, i + 1000).map(toCopyLine).join('')
+  })()), writable)
+}
+
+export function makeRows(count: number): SpanRow[] {
+  const rows: SpanRow[] = []
+  const t0 = Date.now() - 30 * 60_000
+  for (let i = 0; rows.length < count; i++) rows.push(...chatTraceRows(t0 + i * 10, i))
+  return rows.slice(0, count)
+}
+
+export interface IngestResult { name: string; spansPerSecond: number; cpuUsPerSpan: number }
+
+export async function benchIngest(sql: Sql, rows: SpanRow[], rounds: number, concurrency: number, cpu: CpuMeter): Promise<IngestResult[]> {
+  const results: IngestResult[] = []
+  const reset = () => sql`truncate telemetry.spans, telemetry.rollup_minute`
+  const time = async (name: string, run: () => Promise<void>) => {
+    await reset()
+    await sql`checkpoint`
+    const c0 = await cpu.read()
+    const t = performance.now()
+    await run()
+    const wall = performance.now() - t
+    const c1 = await cpu.read()
+    const cpuMs = c1.nodeMs - c0.nodeMs + c1.pgMs - c0.pgMs
+    results.push({ name, spansPerSecond: rows.length / (wall / 1000), cpuUsPerSpan: (cpuMs * 1000) / rows.length })
+  }
+  for (let round = 0; round < rounds; round++) {
+    await time('copy', () => copyRows(sql, rows))
+    await time('pipeline', async () => {
+      // Everything arrives at once: the queue bound is raised so nothing is dropped.
+      const p = createTelemetryPipeline(sql, { maxQueue: rows.length, concurrency, onError: (e) => { throw e } })
+      for (let i = 0; i < rows.length; i += 512) p.pushSpans(rows.slice(i, i + 512)) // as BatchSpanProcessor hands them over
+      await p.flush()
+      const s = p.stats()
+      if (s.written !== rows.length) throw new Error(`pipeline wrote ${s.written} of ${rows.length}: ${JSON.stringify(s)}`)
+    })
+  }
+  const [{ n }] = await sql`select sum(requests)::int as n from telemetry.rollup_minute`
+  if (n !== rows.filter((r) => r.kind === 'server').length) throw new Error(`rollups count ${n} requests`)
+  return results
+}

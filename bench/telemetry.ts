@@ -1,0 +1,67 @@
+// npm run bench:telemetry — the three telemetry benchmarks of issue 4, figures and
+// ratios against a baseline measured in the same run. Not a test: no assertions.
+//   BENCH_SPANS (200000), BENCH_ROUNDS (6), BENCH_STREAMS (200 per round), BENCH_CONCURRENCY (50)
+import postgres from 'postgres'
+import { migrate } from '../shared/db/migrate.ts'
+import { readMigrations } from '../server/migrations.ts'
+import { findPgBin, startCluster } from '../tests/support/pg-cluster.ts'
+import { benchFreshness } from './telemetry-freshness.ts'
+import { benchIngest, makeRows } from './telemetry-ingest.ts'
+import { createCpuMeter } from './telemetry-cpu.ts'
+import { benchOverhead } from './telemetry-overhead.ts'
+
+const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
+const spans = int('BENCH_SPANS', 200_000)
+const rounds = int('BENCH_ROUNDS', 6)
+const perRound = int('BENCH_STREAMS', 200)
+const concurrency = int('BENCH_CONCURRENCY', 50)
+const only = process.env.BENCH_ONLY // overhead | ingest | freshness
+
+const bin = findPgBin()
+if (!bin) throw new Error('needs a PostgreSQL server (apt-get install postgresql-15)')
+const cluster = await startCluster(bin)
+// idle_timeout 0: backends stay alive, so their CPU stays readable in /proc.
+const sql = postgres(cluster.url, { max: 10, idle_timeout: 0, onnotice: () => {} })
+const ms = (x: number) => `${x.toFixed(2)} ms`
+const pct = (x: number) => `${(x * 100).toFixed(1)} %`
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+try {
+  await migrate(sql, await readMigrations())
+  console.log(`telemetry benchmarks — private PostgreSQL cluster, Node ${process.version}\n`)
+
+  const cpu = await createCpuMeter(sql)
+  if (!only || only === 'overhead') {
+    const ttfbConcurrency = int('BENCH_TTFB_CONCURRENCY', 10)
+    const r = await benchOverhead(sql, { rounds, perRound, concurrency, ttfbConcurrency, cpu })
+    console.log(`1. chat handler in-process, telemetry on (tracer + Postgres pipeline + rollups + logs) vs off (no-op tracer, no pipeline)`)
+    console.log(`   ${r.streams} streams per mode in ${rounds} interleaved rounds; simulated provider: TTFB 20 ms, 30 tokens`)
+    console.log(`   TTFB at ${ttfbConcurrency} concurrent   p50 on ${ms(r.on.p50)} off ${ms(r.off.p50)} added ${ms(r.on.p50 - r.off.p50)} (target <= 0.5 ms)`)
+    console.log(`                          p95 on ${ms(r.on.p95)} off ${ms(r.off.p95)} added ${ms(r.on.p95 - r.off.p95)}`)
+    console.log(`   throughput at ${concurrency} concurrent   on ${r.on.streamsPerSecond.toFixed(1)}/s off ${r.off.streamsPerSecond.toFixed(1)}/s ratio ${pct(r.on.streamsPerSecond / r.off.streamsPerSecond)} (target >= 95 %)`)
+    console.log(`   CPU per stream (node + postgres)  on ${ms(r.on.cpuMsPerStream)} off ${ms(r.off.cpuMsPerStream)} (node alone: on ${ms(r.on.nodeMsPerStream)} off ${ms(r.off.nodeMsPerStream)}); CPU-bound throughput ratio ${pct(r.off.cpuMsPerStream / r.on.cpuMsPerStream)}\n`)
+  }
+  if (!only || only === 'ingest') {
+    const rows = makeRows(spans)
+    for (const c of [1, 2]) {
+      const results = await benchIngest(sql, rows, 3, c, cpu)
+      const of = (name: string) => results.filter((x) => x.name === name).map((x) => x.spansPerSecond)
+      const [copy, pipeline] = [of('copy'), of('pipeline')]
+      // Each pipeline round against the COPY round just before it: robust to a machine whose load drifts.
+      const ratios = pipeline.map((p, i) => p / copy[i]).sort((a, b) => a - b)
+      console.log(`2. ingestion of ${spans} spans (6-span chat traces, ~60-frame streams), 3 interleaved rounds, pipeline concurrency ${c}`)
+      console.log(`   pipeline (COPY + INSERT…unnest, pricing, rollups) median ${median(pipeline).toFixed(0)} spans/s (best ${Math.max(...pipeline).toFixed(0)})`)
+      console.log(`   raw COPY                                       median ${median(copy).toFixed(0)} spans/s (best ${Math.max(...copy).toFixed(0)})`)
+      console.log(`   ratio per round ${ratios.map(pct).join(', ')}; median ${pct(median(ratios))}   (targets >= 50000/s, >= 50 %)`)
+      const cpuOf = (name: string) => median(results.filter((x) => x.name === name).map((x) => x.cpuUsPerSpan))
+      console.log(`   CPU per span (node + postgres): pipeline ${cpuOf('pipeline').toFixed(1)} us, COPY ${cpuOf('copy').toFixed(1)} us; CPU-bound ratio ${pct(cpuOf('copy') / cpuOf('pipeline'))}\n`)
+    }
+  }
+  if (!only || only === 'freshness') {
+    const r = await benchFreshness(sql, { streams: 300, concurrency: 10 })
+    console.log(`3. freshness, stream end -> request span queryable (${r.measured} streams, 10 concurrent)`)
+    console.log(`   p50 ${ms(r.p50)}  p95 ${ms(r.p95)}  max ${ms(r.max)}${r.missing ? `  NOT SEEN: ${r.missing}` : ''}   (target p95 <= 2000 ms)\n`)
+  }
+} finally {
+  await sql.end({ timeout: 5 })
+  cluster.destroy()
+}

@@ -8,7 +8,9 @@ import { loadDashboard } from './dashboard.ts'
 import { openDatabase } from './database.ts'
 import { startDemoTraffic } from './demo-traffic.ts'
 import { readMigrations } from './migrations.ts'
+import { startMaintenance } from './maintenance.ts'
 import { DEV_JWT_SECRET, DEV_OPERATOR_TOKEN } from './dev-defaults.ts'
+import { createLocalAuth, localAuthEnabled } from './local-auth.ts'
 
 const t0 = performance.now()
 const log = (line: string) => console.error(`[streamscope] ${line}`)
@@ -39,19 +41,18 @@ process.env.DATABASE_URL = db.url
 process.env.OPERATOR_TOKEN = env.OPERATOR_TOKEN
 const dashboard = await loadDashboard(log)
 const functions = getRequestListener(app.fetch, { overrideGlobalObjects: false })
+const localAuth = getRequestListener(createLocalAuth({ jwtSecret: app.config.jwtSecret, enabled: localAuthEnabled(env, app.config.jwtSecret) }), { overrideGlobalObjects: false })
 
 const server = createServer((req, res) => {
   if (req.url?.startsWith('/functions/')) return void functions(req, res)
+  if (req.url?.startsWith('/local-auth/')) return void localAuth(req, res)
   dashboard(req, res, () => { res.statusCode = 404; res.end('not found') })
 })
 await new Promise<void>((resolve) => server.listen(port, host, resolve))
 const baseUrl = `http://${host}:${port}`
 
-// Keep daily partitions ahead of the clock (spans land in the partition of their start day).
-const maintenance = setInterval(() => {
-  db.sql`select telemetry.ensure_partitions(current_date - 1, current_date + 7)`.catch((err) => log(`partition maintenance failed: ${err.message}`))
-}, 3600_000)
-maintenance.unref()
+// Partitions ahead of the clock, retention by whole-day partition drops, rollup pruning.
+const maintenance = startMaintenance(db.sql, { retentionDays: Number(env.TELEMETRY_RETENTION_DAYS ?? 30), log })
 
 const traffic = demo ? startDemoTraffic({ baseUrl, jwtSecret: app.config.jwtSecret }) : undefined
 
@@ -79,6 +80,7 @@ async function shutdown(signal: string) {
   stopping = true
   log(`${signal}: draining…`)
   traffic?.stop()
+  await maintenance.stop()
   server.closeIdleConnections()
   await new Promise<void>((resolve) => server.close(() => resolve()))
   await app.telemetry.flush().catch(() => {})

@@ -1,42 +1,24 @@
 // The embed entry file under real Deno: the same handler the Node server runs, storing
 // embeddings in the test Postgres through postgres.js with prepared statements off
 // (as through Supabase's pooler).
-import { spawn, type ChildProcess } from 'node:child_process'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { signUserToken } from '../../shared/auth/jwt.ts'
 import { freshDatabase, type TestDatabase } from '../support/db.ts'
-import { freePort } from '../support/pg-cluster.ts'
+import { startDenoEntry, type DenoEntry } from '../support/deno.ts'
 
-const ROOT = new URL('../..', import.meta.url).pathname
 const SECRET = 'deno-secret-that-is-at-least-32-characters'
 let db: TestDatabase
-let deno: ChildProcess
+let deno: DenoEntry
 let url: string
 
 beforeAll(async () => {
   db = await freshDatabase()
-  const port = await freePort()
-  url = `http://127.0.0.1:${port}/`
-  deno = spawn(`${ROOT}node_modules/.bin/deno`, ['run', '--node-modules-dir=manual', '--allow-net', '--allow-env', '--allow-read', '--allow-sys', 'supabase/functions/embed/index.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH, HOME: process.env.HOME, DENO_NO_UPDATE_CHECK: '1',
-      DATABASE_URL: db.url, PORT: String(port), JWT_SECRET: SECRET, EMBED_DIMENSION: '32', EMBED_BATCH_SIZE: '2',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`deno did not listen in 60 s:\n${out}`)), 60_000)
-    const onData = (d: Buffer) => { out += d; if (out.includes('Listening on')) { clearTimeout(timer); resolve() } }
-    deno.stdout!.on('data', onData)
-    deno.stderr!.on('data', onData)
-    deno.on('exit', (code) => { clearTimeout(timer); reject(new Error(`deno exited with ${code}:\n${out}`)) })
-  })
+  deno = await startDenoEntry('supabase/functions/embed/index.ts', { DATABASE_URL: db.url, JWT_SECRET: SECRET, EMBED_DIMENSION: '32', EMBED_BATCH_SIZE: '2', })
+  url = deno.url
 }, 90_000)
 
 afterAll(async () => {
-  deno?.kill()
+  deno?.stop()
   await db?.drop()
 })
 

@@ -1,18 +1,18 @@
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Link } from '@opentelemetry/api'
+import { ROOT_CONTEXT, trace, type Link } from '@opentelemetry/api'
 import type { Sql } from 'postgres'
-import { AuthError, AuthUnavailableError, createJwtVerifier } from '../../shared/auth/jwt.ts'
+import { createJwtVerifier } from '../../shared/auth/jwt.ts'
 import type { Config } from '../../shared/config.ts'
-import { errorResponse, type ErrorCode } from '../../shared/http/errors.ts'
 import { ATTR } from '../../shared/telemetry/attributes.ts'
-import { extractContext, inSpan, injectHeaders } from '../../shared/telemetry/spans.ts'
+import { extractContext, inSpan } from '../../shared/telemetry/spans.ts'
 import type { Telemetry } from '../../shared/telemetry/telemetry.ts'
 import { countMessageTokens } from '../providers/tokens.ts'
 import type { ChatProvider } from '../providers/types.ts'
-import { maxBodyBytes, readJsonBody } from './body.ts'
+import { maxBodyBytes, readJsonBody } from '../body.ts'
+import { admit, authenticate, errorText, openGate } from '../gate.ts'
 import { createFlagReader } from './flags.ts'
 import { toBudgetedHistory } from './history.ts'
 import { createMessageStore } from './messages.ts'
-import { createRateLimiter } from './rate-limit.ts'
+import { createRateLimiter } from '../rate-limit.ts'
 import { createRealtimeBroadcast, type Broadcast } from './realtime.ts'
 import { answerResume, resumeTraceIdOf, toResumeRequest } from './resume.ts'
 import { createResumeBuffer, type ResumeBuffer } from './resume-buffer.ts'
@@ -47,7 +47,7 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
   const messages = createMessageStore(deps.sql)
   const limiter = createRateLimiter(deps.sql, config.rateLimit)
   const flags = createFlagReader(deps.sql, config.flagCacheSeconds * 1000,
-    (err) => logger.warn('feature flag read failed; using the last known value', { error: String((err as Error)?.message ?? err) }))
+    (err) => logger.warn('feature flag read failed; using the last known value', { error: errorText(err) }))
   const buffer = deps.resumeBuffer ?? createResumeBuffer({
     retentionMs: config.resumeRetentionSeconds * 1000,
     maxStreams: config.resumeMaxStreams,
@@ -73,40 +73,23 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
     const caller = extractContext(req.headers)
     const callerSpan = trace.getSpanContext(caller)
     const links: Link[] = held && callerSpan && trace.isSpanContextValid(callerSpan) ? [{ context: callerSpan }] : []
-    const root = tracer.startSpan(`${req.method} ${CHAT_ROUTE}`, {
-      kind: SpanKind.SERVER,
-      links,
-      attributes: { [ATTR.function]: 'chat', [ATTR.httpMethod]: req.method, [ATTR.httpRoute]: CHAT_ROUTE },
-    }, held ? trace.setSpan(ROOT_CONTEXT, held) : caller)
-    const traceId = root.spanContext().traceId
+    const gate = openGate({
+      tracer, logger, fn: 'chat', route: CHAT_ROUTE, req, links,
+      parent: held ? trace.setSpan(ROOT_CONTEXT, held) : caller,
+      ended: () => later(Promise.resolve()),
+    })
+    const { root, traceId, reject } = gate
     const runId = req.headers.get('x-streamscope-run-id')
     if (runId && RUN_ID.test(runId)) root.setAttribute(ATTR.runId, runId)
     const transport: Transport = resumeId ? 'sse' : await chooseTransport(req.headers)
     root.setAttribute(ATTR.transport, transport)
-    const baseHeaders = { 'x-trace-id': traceId, 'x-chat-transport': transport, ...injectHeaders(root) }
-
-    const reject = (code: ErrorCode, message: string, extra: Record<string, string> = {}) => {
-      const res = errorResponse(code, message, traceId, { ...baseHeaders, ...extra })
-      root.setAttribute(ATTR.errorType, code)
-      root.setAttribute(ATTR.httpStatus, res.status)
-      if (res.status >= 500) root.setStatus({ code: SpanStatusCode.ERROR, message })
-      logger.warn('chat request rejected', { code, status: res.status, reason: message }, root)
-      root.end()
-      later(Promise.resolve())
-      return res
-    }
+    gate.headers['x-chat-transport'] = transport
+    const baseHeaders = gate.headers
 
     if (req.method !== 'POST') return reject('method_not_allowed', 'use POST', { allow: 'POST' })
 
-    let userId: string
-    try {
-      userId = await inSpan(tracer, root, 'auth verify_jwt', {}, async () => (await verify(req.headers.get('authorization'))).userId)
-    } catch (err) {
-      if (err instanceof AuthError) return reject('unauthorized', err.message, { 'www-authenticate': 'Bearer' })
-      if (err instanceof AuthUnavailableError) return reject('auth_unavailable', err.message, { 'retry-after': '1' })
-      throw err
-    }
-    root.setAttribute(ATTR.userId, userId)
+    const userId = await authenticate(gate, tracer, verify, req)
+    if (userId instanceof Response) return userId
 
     const resume = toResumeRequest(req.headers)
     if (!resume.ok) return reject('invalid_request', resume.message)
@@ -146,7 +129,7 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
         return fitted.kept
       })
     } catch (err) {
-      logger.error('could not read the session history', { error: String((err as Error)?.message ?? err) }, root)
+      logger.error('could not read the session history', { error: errorText(err) }, root)
       return reject('database_unavailable', 'could not read the conversation; nothing was sent to the model', { 'retry-after': '1' })
     }
     const prompt = [...history, { role: 'user' as const, content }]
@@ -154,20 +137,8 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
 
     const tpm = config.rateLimit.tokensPerMinute
     if (tpm > 0 && estimated > tpm) return reject('content_too_large', `this request needs about ${estimated} tokens; the limit is ${tpm} per minute`)
-    let decision
-    try {
-      decision = await inSpan(tracer, root, 'rate_limit check', { [ATTR.dbSystem]: 'postgresql', [ATTR.dbOperation]: 'select' },
-        () => limiter.check(userId, estimated))
-    } catch (err) {
-      logger.error('could not check the rate limit', { error: String((err as Error)?.message ?? err) }, root)
-      return reject('database_unavailable', 'could not check the rate limit; nothing was sent to the model', { 'retry-after': '1' })
-    }
-    if (!decision.allowed) {
-      const limit = decision.exceeded === 'tokens' ? 'tokens_per_minute' : 'requests_per_minute'
-      root.addEvent('rate_limit.exceeded', { 'streamscope.rate_limit.limit': limit, 'streamscope.rate_limit.retry_after_s': decision.retryAfterSeconds })
-      logger.warn('rate limit exceeded', { limit, requests: decision.requests, tokens: decision.tokens, retry_after_s: decision.retryAfterSeconds }, root)
-      return reject('rate_limited', `${limit.replaceAll('_', ' ')} limit reached; retry in ${decision.retryAfterSeconds} s`, { 'retry-after': String(decision.retryAfterSeconds) })
-    }
+    const decision = await admit(gate, { tracer, logger, limiter }, userId, estimated)
+    if (decision instanceof Response) return decision
 
     try {
       await inSpan(tracer, root, 'insert messages', dbSpanAttrs, () => messages.insert({
@@ -175,7 +146,7 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
         finish_reason: null, input_tokens: null, output_tokens: null, trace_id: traceId,
       }))
     } catch (err) {
-      logger.error('could not store the user message', { error: String((err as Error)?.message ?? err) }, root)
+      logger.error('could not store the user message', { error: errorText(err) }, root)
       return reject('database_unavailable', 'could not store the message; nothing was sent to the model', { 'retry-after': '1' })
     }
 
@@ -196,7 +167,7 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
         slot?.ended()
         bookkeeping(Promise.allSettled([
           limiter.settle(userId, decision.windowStart, summary.tokensUsed - estimated).catch((err) =>
-            logger.warn('could not settle the rate limit', { error: String((err as Error)?.message ?? err) }, root)),
+            logger.warn('could not settle the rate limit', { error: errorText(err) }, root)),
           summary.outcome.kind === 'done' && broadcast ? broadcast(session_id, summary.outcome.done, root) : undefined,
         ]))
       },

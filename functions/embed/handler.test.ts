@@ -178,8 +178,8 @@ describe('embed handler: rate limits', () => {
     expect(body.error.code).toBe('rate_limited')
     expect(await rowsOf(body.error.trace_id)).toHaveLength(0)
     const root = (await f.spans(body.error.trace_id)).find((s) => s.name === 'POST /functions/v1/embed')!
-    expect(root.events.map((e) => e.name)).toContain('rate_limited')
-    expect(f.logs.some((l) => JSON.parse(l).message === 'rate limit hit')).toBe(true)
+    expect(root.events.map((e) => e.name)).toContain('rate_limit.exceeded')
+    expect(f.logs.some((l) => JSON.parse(l).message === 'rate limit exceeded')).toBe(true)
   })
 
   it('counts the provider’s tokens, not the estimate, against the tokens per minute', async () => {

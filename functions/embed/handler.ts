@@ -1,16 +1,15 @@
-import { SpanKind, SpanStatusCode } from '@opentelemetry/api'
 import type { Sql } from 'postgres'
-import { AuthError, AuthUnavailableError, createJwtVerifier } from '../../shared/auth/jwt.ts'
+import { createJwtVerifier } from '../../shared/auth/jwt.ts'
 import type { Config } from '../../shared/config.ts'
-import { errorResponse, type ErrorCode } from '../../shared/http/errors.ts'
 import { ATTR } from '../../shared/telemetry/attributes.ts'
-import { extractContext, inSpan, injectHeaders, recordError } from '../../shared/telemetry/spans.ts'
+import { extractContext, inSpan, recordError } from '../../shared/telemetry/spans.ts'
 import type { Telemetry } from '../../shared/telemetry/telemetry.ts'
 import type { EmbeddingProvider } from '../providers/embeddings.ts'
 import { ProviderError } from '../providers/types.ts'
 // The same body reader and per-user limits as chat: one budget per user across both functions.
-import { readJsonBody } from '../chat/body.ts'
-import { createRateLimiter } from '../chat/rate-limit.ts'
+import { readJsonBody } from '../body.ts'
+import { createRateLimiter } from '../rate-limit.ts'
+import { admit, authenticate, errorText, openGate } from '../gate.ts'
 import { embedInBatches, toBatches, type Embedded } from './batches.ts'
 import { CHUNK_CHARS, chunkText } from './chunk.ts'
 import { createEmbeddingStore } from './store.ts'
@@ -62,36 +61,14 @@ export function createEmbedHandler(deps: EmbedDeps): (req: Request) => Promise<R
   const flushLater = () => deps.waitUntil?.(telemetry.flush().catch(() => {}))
 
   return async function handleEmbed(req: Request): Promise<Response> {
-    const root = tracer.startSpan(`${req.method} ${EMBED_ROUTE}`, {
-      kind: SpanKind.SERVER,
-      attributes: { [ATTR.function]: 'embed', [ATTR.httpMethod]: req.method, [ATTR.httpRoute]: EMBED_ROUTE },
-    }, extractContext(req.headers))
-    const traceId = root.spanContext().traceId
-    const traceHeaders = { 'x-trace-id': traceId, ...injectHeaders(root) }
-
-    const reject = (code: ErrorCode, message: string, extra: HeadersInit = {}) => {
-      const res = errorResponse(code, message, traceId, { ...traceHeaders, ...extra })
-      root.setAttribute(ATTR.errorType, code)
-      root.setAttribute(ATTR.httpStatus, res.status)
-      if (res.status >= 500) root.setStatus({ code: SpanStatusCode.ERROR, message })
-      logger.warn('embed request rejected', { code, status: res.status, reason: message }, root)
-      root.end()
-      flushLater()
-      return res
-    }
+    const gate = openGate({ tracer, logger, fn: 'embed', route: EMBED_ROUTE, req, parent: extractContext(req.headers), ended: flushLater })
+    const { root, traceId, reject, headers: traceHeaders } = gate
 
     try {
       if (req.method !== 'POST') return reject('method_not_allowed', 'use POST', { allow: 'POST' })
 
-      let userId: string
-      try {
-        userId = await inSpan(tracer, root, 'auth verify_jwt', {}, async () => (await verify(req.headers.get('authorization'))).userId)
-      } catch (err) {
-        if (err instanceof AuthError) return reject('unauthorized', err.message, { 'www-authenticate': 'Bearer' })
-        if (err instanceof AuthUnavailableError) return reject('auth_unavailable', err.message, { 'retry-after': '1' })
-        throw err
-      }
-      root.setAttribute(ATTR.userId, userId)
+      const userId = await authenticate(gate, tracer, verify, req)
+      if (userId instanceof Response) return userId
 
       if (!/^application\/json\b/i.test(req.headers.get('content-type') ?? '')) {
         return reject('unsupported_media_type', 'content-type must be application/json')
@@ -129,27 +106,10 @@ export function createEmbedHandler(deps: EmbedDeps): (req: Request) => Promise<R
       // Counted before the provider is called, with an estimate (~4 characters a token)
       // that settle() replaces by the provider's figure once it is known.
       const estimate = Math.ceil(texts.reduce((n, t) => n + t.length, 0) / 4)
-      let windowStart: Date | undefined
-      if (limiter.enabled) {
-        try {
-          const decision = await inSpan(tracer, root, 'check_rate_limit', { ...DB, [ATTR.dbOperation]: 'check_rate_limit', [ATTR.dbCollection]: 'rate_limits' },
-            () => limiter.check(userId, estimate))
-          if (!decision.allowed) {
-            const attrs = { limit: decision.exceeded ?? 'requests', requests: decision.requests, tokens: decision.tokens, retry_after_seconds: decision.retryAfterSeconds }
-            root.addEvent('rate_limited', attrs)
-            logger.warn('rate limit hit', attrs, root)
-            return reject('rate_limited', `too many ${decision.exceeded ?? 'requests'} this minute; retry in ${decision.retryAfterSeconds} s`,
-              { 'retry-after': String(decision.retryAfterSeconds) })
-          }
-          windowStart = decision.windowStart
-        } catch (err) {
-          logger.error('could not check the rate limit', { error: errorText(err) }, root)
-          return reject('database_unavailable', 'could not check the rate limit; retry', { 'retry-after': '1' })
-        }
-      }
+      const decision = await admit(gate, { tracer, logger, limiter }, userId, estimate)
+      if (decision instanceof Response) return decision
       const settle = async (tokens: number) => {
-        if (!windowStart) return
-        await limiter.settle(userId, windowStart, tokens - estimate).catch((err) => {
+        await limiter.settle(userId, decision.windowStart, tokens - estimate).catch((err) => {
           logger.warn('could not settle the rate limit', { error: errorText(err) }, root)
         })
       }
@@ -236,4 +196,3 @@ export function createEmbedHandler(deps: EmbedDeps): (req: Request) => Promise<R
   }
 }
 
-const errorText = (err: unknown) => String((err as Error)?.message ?? err)

@@ -13,7 +13,7 @@ let url: string
 
 beforeAll(async () => {
   db = await freshDatabase()
-  deno = await startDenoEntry('supabase/functions/embed/index.ts', { DATABASE_URL: db.url, JWT_SECRET: SECRET, EMBED_DIMENSION: '32', EMBED_BATCH_SIZE: '2', })
+  deno = await startDenoEntry('supabase/functions/embed/index.ts', { DATABASE_URL: db.url, JWT_SECRET: SECRET, EMBED_DIMENSION: '32', EMBED_BATCH_SIZE: '2' })
   url = deno.url
 }, 90_000)
 
@@ -44,7 +44,7 @@ it('embeds a document and stores its chunks and spans', async () => {
     names = (await db.sql`select name from telemetry.spans where trace_id = ${traceId}`).map((r) => r.name)
   }
   expect(names.filter((n) => n === 'embeddings local-hash-384')).toHaveLength(2)
-  expect(names).toEqual(expect.arrayContaining(['POST /functions/v1/embed', 'insert document_embeddings', 'check_rate_limit']))
+  expect(names).toEqual(expect.arrayContaining(['POST /functions/v1/embed', 'insert document_embeddings', 'rate_limit check']))
 })
 
 it('answers bad input with the same JSON errors as on Node', async () => {

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../../shared/http/errors.ts'
+import type { ErrorCode } from '../shared/http/errors.ts'
 
 export type BodyResult = { ok: true; value: unknown } | { ok: false; code: ErrorCode; message: string }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { freshDatabase, type TestDatabase } from '../../tests/support/db.ts'
+import { freshDatabase, type TestDatabase } from '../tests/support/db.ts'
 import { createRateLimiter } from './rate-limit.ts'
 
 let db: TestDatabase

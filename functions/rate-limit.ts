@@ -1,5 +1,5 @@
 import type { Sql } from 'postgres'
-import type { RateLimitConfig } from '../../shared/config.ts'
+import type { RateLimitConfig } from '../shared/config.ts'
 
 export interface RateDecision {
   allowed: boolean

@@ -180,6 +180,7 @@ describe('chat handler: bad requests', () => {
     ['non-UUID session', (f, t) => f.request({ session_id: 'abc', content: 'x' }, { token: t }), 400, 'invalid_request'],
     ['missing content', (f, t) => f.request({ session_id: SESSION }, { token: t }), 400, 'invalid_request'],
     ['content not a string', (f, t) => f.request({ session_id: SESSION, content: 42 }, { token: t }), 400, 'invalid_request'],
+    ['content with a NUL character', (f, t) => f.request({ session_id: SESSION, content: 'a\u0000b' }, { token: t }), 400, 'invalid_request'],
     ['empty content', (f, t) => f.request({ session_id: SESSION, content: '  ' }, { token: t }), 400, 'invalid_request'],
     ['oversize content', (f, t) => f.request({ session_id: SESSION, content: 'x'.repeat(101) }, { token: t }), 413, 'content_too_large'],
     ['model not a string', (f, t) => f.request({ ...ok, model: ['sim-1'] }, { token: t }), 400, 'invalid_request'],

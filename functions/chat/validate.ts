@@ -32,6 +32,8 @@ export function validateChatInput(body: unknown, limits: ChatLimits): Validation
   if (typeof content !== 'string') return fail('invalid_request', 'content must be a string')
   if (content.trim() === '') return fail('invalid_request', 'content must not be empty')
   if (content.length > limits.maxContentChars) return fail('content_too_large', `content exceeds ${limits.maxContentChars} characters`)
+  // PostgreSQL text cannot hold NUL: refused here rather than failing the insert with a 5xx.
+  if (content.includes('\u0000')) return fail('invalid_request', 'content must not contain NUL characters')
   if (model !== undefined && model !== null && typeof model !== 'string') return fail('invalid_request', 'model must be a string')
   const chosen = model ?? limits.defaultModel
   if (!limits.modelAllowlist.includes(chosen)) {

@@ -1,4 +1,5 @@
 import type { SimulatedConfig } from '../../shared/config.ts'
+import { createRandom } from '../../shared/random.ts'
 import { ProviderError, type ChatProvider, type ChatRequest, type ProviderEvent } from './types.ts'
 
 const WORDS = (
@@ -6,18 +7,6 @@ const WORDS = (
   'dashboard draws each frame as it arrives so an engineer can see where a reply slowed down ' +
   'tokens flow through edge functions into postgres with a trace id on every frame and log line'
 ).split(' ')
-
-/** mulberry32: tiny, fast and good enough to make a run reproducible from its seed. */
-function rng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function hash(text: string): number {
   let h = 2166136261
@@ -49,8 +38,8 @@ export function createSimulatedProvider(config: SimulatedConfig): ChatProvider {
     name: 'simulated',
     async *stream(request: ChatRequest): AsyncIterable<ProviderEvent> {
       const prompt = request.messages.map((m) => m.content).join('\n')
-      const random = rng(config.seed ^ hash(prompt))
-      const chance = rng(config.seed + Math.imul(++requests, 0x9e3779b1))
+      const random = createRandom(config.seed ^ hash(prompt))
+      const chance = createRandom(config.seed + Math.imul(++requests, 0x9e3779b1))
       const span = config.maxTokens - config.minTokens
       const length = Math.min(request.maxTokens, config.minTokens + Math.floor(random() * (span + 1)))
       const failsBefore = chance() < config.failureRate

@@ -27,17 +27,7 @@ export interface CutProxy {
 
 const REQUEST_LINE = /^([A-Z]+) (\S+) HTTP\/1\.[01]\r\n/
 
-/** mulberry32: a seeded uniform [0, 1) source for cut points. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+
 
 export async function startCutProxy(target: string, plan: CutPlan = () => null): Promise<CutProxy> {
   const { hostname, port: targetPort } = new URL(target)

@@ -27,8 +27,6 @@ export interface CutProxy {
 
 const REQUEST_LINE = /^([A-Z]+) (\S+) HTTP\/1\.[01]\r\n/
 
-
-
 export async function startCutProxy(target: string, plan: CutPlan = () => null): Promise<CutProxy> {
   const { hostname, port: targetPort } = new URL(target)
   const requests: RequestInfo[] = []

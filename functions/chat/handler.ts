@@ -2,6 +2,7 @@ import { ROOT_CONTEXT, trace, type Link } from '@opentelemetry/api'
 import type { Sql } from 'postgres'
 import { createJwtVerifier } from '../../shared/auth/jwt.ts'
 import type { Config } from '../../shared/config.ts'
+import { errorResponse } from '../../shared/http/errors.ts'
 import { ATTR } from '../../shared/telemetry/attributes.ts'
 import { extractContext, inSpan } from '../../shared/telemetry/spans.ts'
 import type { Telemetry } from '../../shared/telemetry/telemetry.ts'
@@ -9,6 +10,7 @@ import { countMessageTokens } from '../providers/tokens.ts'
 import type { ChatProvider } from '../providers/types.ts'
 import { maxBodyBytes, readJsonBody } from '../body.ts'
 import { admit, authenticate, errorText, openGate } from '../gate.ts'
+import { createBeaconHandler } from './beacon.ts'
 import { createFlagReader } from './flags.ts'
 import { toBudgetedHistory } from './history.ts'
 import { createMessageStore } from './messages.ts'
@@ -65,8 +67,13 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
     return flag === 'http' ? 'http' : 'sse'
   }
 
+  const beacon = createBeaconHandler({ sql: deps.sql, tracer, logger, verify, buffer, ended: () => later(Promise.resolve()) })
+
   return async function handleChat(req: Request): Promise<Response> {
     const startedAt = performance.now()
+    const sub = subPathOf(req.url)
+    if (sub === '/beacon') return beacon(req)
+    if (sub) return errorResponse('not_found', `no route ${sub} in the chat function`, crypto.randomUUID().replaceAll('-', ''))
     // A resume of a stream this process holds joins that stream's trace from the start.
     const resumeId = resumeTraceIdOf(req.headers)
     const held = resumeId ? buffer.get(resumeId)?.run.root : undefined
@@ -190,4 +197,9 @@ export function acceptsJsonOnly(accept: string | null): boolean {
   if (!accept) return false
   const types = accept.split(',').map((t) => t.split(';')[0].trim().toLowerCase())
   return types.includes('application/json') && !types.includes('text/event-stream')
+}
+
+/** What follows `/chat` in the path ('' for the chat itself; Supabase passes sub-paths through). */
+export function subPathOf(url: string): string {
+  return new URL(url).pathname.match(/\/chat(\/.*)?$/)?.[1]?.replace(/\/+$/, '') ?? ''
 }

@@ -81,6 +81,8 @@ export class Conversations {
         session_id: conversation.id,
         content,
         signal: this.#controller.signal,
+        // Client-side TTFB lands on the answer's trace beside the server's.
+        beaconUrl: `${this.apiBase.replace(/\/+$/, '')}/functions/v1/chat/beacon`,
       })
       for await (const event of stream) applyEvent(turn, event)
     } finally {

@@ -244,3 +244,33 @@ describe('chat handler: bad requests', () => {
     expect(seen).toEqual([{ model: 'sim-2', maxTokens: 50 }, { model: 'sim-1', maxTokens: 7 }])
   })
 })
+
+describe('chat handler: Idempotency-Key', () => {
+  it('answers a repeat with the first request’s stream and stores the question once', async () => {
+    const f = createChatFixture(db.sql)
+    const token = await f.token(USER)
+    const session = crypto.randomUUID()
+    const key = crypto.randomUUID()
+    const first = await f.request({ session_id: session, content: 'only once' }, { token, headers: { 'idempotency-key': key } })
+    const firstText = await first.text()
+    const again = await f.request({ session_id: session, content: 'only once' }, { token, headers: { 'idempotency-key': key } })
+    expect(again.status).toBe(200)
+    expect(again.headers.get('x-trace-id')).toBe(first.headers.get('x-trace-id'))
+    const deltas = (text: string) => framesOf(text).filter((x) => x.event === 'chat.delta').map((x) => x.data.delta).join('')
+    expect(deltas(await again.text())).toBe(deltas(firstText))
+    const [{ n }] = await db.sql`select count(*)::int as n from messages where session_id = ${session} and role = 'user'`
+    expect(n).toBe(1)
+  })
+
+  it('refuses a reused key whose stream is not held, and a malformed key', async () => {
+    const f = createChatFixture(db.sql, { RESUME_RETENTION_SECONDS: '0' })
+    const token = await f.token(USER)
+    const key = crypto.randomUUID()
+    await (await f.request({ session_id: SESSION, content: 'x' }, { token, headers: { 'idempotency-key': key } })).text()
+    const again = await f.request({ session_id: SESSION, content: 'x' }, { token, headers: { 'idempotency-key': key } })
+    expect(again.status).toBe(409)
+    expect((await again.json()).error.code).toBe('duplicate_request')
+    const bad = await f.request({ session_id: SESSION, content: 'x' }, { token, headers: { 'idempotency-key': 'has spaces' } })
+    expect(bad.status).toBe(400)
+  })
+})

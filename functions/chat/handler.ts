@@ -40,6 +40,7 @@ export const CHAT_ROUTE = '/functions/v1/chat'
 export type Transport = 'sse' | 'http'
 
 const RUN_ID = /^[\w.:-]{1,64}$/
+const IDEMPOTENCY_KEY = /^[\w.:-]{1,128}$/
 
 /** POST /functions/v1/chat: authenticates, limits, stores the question, streams the answer (or resumes one). */
 export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Response> {
@@ -65,6 +66,16 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
     if (acceptsJsonOnly(headers.get('accept'))) return 'http'
     const flag = config.chatTransportOverride || await flags.get('chat_transport', 'sse')
     return flag === 'http' ? 'http' : 'sse'
+  }
+
+  /** The first request's stream; it registers right after storing the question, so wait a moment. */
+  async function heldRepeat(userId: string, key: string) {
+    for (let waited = 0; waited <= 2000; waited += 25) {
+      const found = buffer.byIdempotencyKey(userId, key)
+      if (found) return found
+      await new Promise((r) => setTimeout(r, 25))
+    }
+    return undefined
   }
 
   const beacon = createBeaconHandler({ sql: deps.sql, tracer, logger, verify, buffer, ended: () => later(Promise.resolve()) })
@@ -114,6 +125,10 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
       })
     }
 
+    const idempotencyKey = req.headers.get('idempotency-key')
+    if (idempotencyKey !== null && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
+      return reject('invalid_request', 'Idempotency-Key must be 1 to 128 characters of A-Z a-z 0-9 _ . : -')
+    }
     if (!/^application\/json\b/i.test(req.headers.get('content-type') ?? '')) return reject('unsupported_media_type', 'content-type must be application/json')
     const body = await readJsonBody(req, bodyLimit)
     if (!body.ok) return reject(body.code, body.message)
@@ -147,18 +162,40 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
     const decision = await admit(gate, { tracer, logger, limiter }, userId, estimated)
     if (decision instanceof Response) return decision
 
+    let stored: string | undefined
     try {
-      await inSpan(tracer, root, 'insert messages', dbSpanAttrs, () => messages.insert({
+      stored = await inSpan(tracer, root, 'insert messages', dbSpanAttrs, () => messages.insertOnce({
         session_id, user_id: userId, role: 'user', content, status: 'complete', model: null,
-        finish_reason: null, input_tokens: null, output_tokens: null, trace_id: traceId,
+        finish_reason: null, input_tokens: null, output_tokens: null, trace_id: traceId, idempotency_key: idempotencyKey,
       }))
     } catch (err) {
       logger.error('could not store the user message', { error: errorText(err) }, root)
       return reject('database_unavailable', 'could not store the message; nothing was sent to the model', { 'retry-after': '1' })
     }
+    if (stored === undefined) {
+      // A repeat of a request that did arrive: the tokens counted for it are given back,
+      // and the caller gets the first request's stream from its start.
+      void limiter.settle(userId, decision.windowStart, -estimated).catch(() => {})
+      const first = await heldRepeat(userId, idempotencyKey!)
+      if (!first) return reject('duplicate_request', 'this Idempotency-Key was already used; its answer is stored with the first request')
+      logger.info('chat request repeated; answering with the first stream', { first_trace_id: first.traceId }, root)
+      if (transport === 'sse') {
+        return answerResume({
+          tracer, root, run: first.run, fromSeq: 0, heartbeatMs,
+          headers: { ...sseHeaders, ...baseHeaders },
+          onEnd: () => later(Promise.resolve()),
+        })
+      }
+      root.setAttribute(ATTR.resumeTraceId, first.traceId)
+      const res = await answerAsJson(first.run, req.signal, { ...baseHeaders, 'x-trace-id': first.traceId })
+      root.setAttribute(ATTR.httpStatus, res.status)
+      root.end()
+      later(Promise.resolve())
+      return res
+    }
 
     root.setAttribute(ATTR.httpStatus, 200)
-    const slot = transport === 'sse' ? buffer.register(traceId, userId) : undefined
+    const slot = transport === 'sse' ? buffer.register(traceId, userId, idempotencyKey ?? undefined) : undefined
     let bookkeeping!: (work: Promise<unknown>) => void
     // Supabase keeps the isolate alive until the stream ended (grace included) and its
     // bookkeeping (rate-limit settle, broadcast, telemetry) is done.

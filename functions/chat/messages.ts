@@ -12,6 +12,8 @@ export interface NewMessage {
   input_tokens: number | null
   output_tokens: number | null
   trace_id: string
+  /** The client's Idempotency-Key (user messages only); unique per user. */
+  idempotency_key?: string | null
 }
 
 export function createMessageStore(sql: Sql) {
@@ -19,6 +21,18 @@ export function createMessageStore(sql: Sql) {
     async insert(message: NewMessage): Promise<string> {
       const [row] = await sql<{ id: string }[]>`insert into public.messages ${sql(message)} returning id`
       return row.id
+    },
+    /**
+     * Stores the user's question unless one with the same Idempotency-Key is already
+     * stored: undefined then (a repeat of a request that did arrive).
+     */
+    async insertOnce(message: NewMessage): Promise<string | undefined> {
+      if (!message.idempotency_key) return this.insert(message)
+      const [row] = await sql<{ id: string }[]>`
+        insert into public.messages ${sql(message)}
+        on conflict (user_id, idempotency_key) where idempotency_key is not null do nothing
+        returning id`
+      return row?.id
     },
     /** The session's latest messages, oldest first, as model input. */
     async history(sessionId: string, userId: string, limit: number): Promise<ChatMessage[]> {

@@ -16,6 +16,8 @@ export interface ResumeSlot extends Retention {
 interface Entry {
   run?: AnswerRun
   userId: string
+  /** `${userId} ${Idempotency-Key}`, when the request carried one. */
+  key?: string
   bytes: number
   /** Clock time the stream ended; retention counts from here. */
   endedAt?: number
@@ -30,6 +32,7 @@ interface Entry {
  */
 export function createResumeBuffer(limits: ResumeLimits, now: () => number = Date.now) {
   const entries = new Map<string, Entry>() // insertion order = age
+  const byKey = new Map<string, string>() // user + Idempotency-Key -> trace id
   let total = 0
 
   const remove = (traceId: string) => {
@@ -37,6 +40,7 @@ export function createResumeBuffer(limits: ResumeLimits, now: () => number = Dat
     if (!e) return
     total -= e.bytes
     entries.delete(traceId)
+    if (e.key && byKey.get(e.key) === traceId) byKey.delete(e.key)
   }
   const sweep = () => {
     const t = now()
@@ -58,7 +62,7 @@ export function createResumeBuffer(limits: ResumeLimits, now: () => number = Dat
      * Makes room for a new stream; undefined when it cannot be held at all. The run is
      * handed over with `hold` once it exists (it needs the slot to be built).
      */
-    register(traceId: string, userId: string): ResumeSlot | undefined {
+    register(traceId: string, userId: string, idempotencyKey?: string): ResumeSlot | undefined {
       if (limits.retentionMs <= 0) return undefined
       sweep()
       // A caller that reuses its traceparent starts streams with the same trace id: a
@@ -71,8 +75,10 @@ export function createResumeBuffer(limits: ResumeLimits, now: () => number = Dat
       }
       while (entries.size >= limits.maxStreams && evictOldestEnded());
       if (entries.size >= limits.maxStreams) return undefined
-      const entry: Entry = { userId, bytes: 0 }
+      const key = idempotencyKey ? `${userId} ${idempotencyKey}` : undefined
+      const entry: Entry = { userId, bytes: 0, key }
       entries.set(traceId, entry)
+      if (key) byKey.set(key, traceId)
       const held = () => entries.get(traceId) === entry
       return {
         reserve(bytes) {
@@ -92,6 +98,13 @@ export function createResumeBuffer(limits: ResumeLimits, now: () => number = Dat
       sweep()
       const e = entries.get(traceId)
       return e?.run ? { run: e.run, userId: e.userId } : undefined
+    },
+    /** The stream a user's earlier request with this Idempotency-Key started, while held. */
+    byIdempotencyKey(userId: string, idempotencyKey: string): { run: AnswerRun; traceId: string } | undefined {
+      sweep()
+      const traceId = byKey.get(`${userId} ${idempotencyKey}`)
+      const run = traceId ? entries.get(traceId)?.run : undefined
+      return run && traceId ? { run, traceId } : undefined
     },
     stats: () => ({ streams: entries.size, bytes: total }),
   }

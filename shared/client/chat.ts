@@ -67,6 +67,9 @@ async function run(o: ChatOptions, signal: AbortSignal, emit: (e: ChatEvent) => 
     ...(o.max_tokens !== undefined ? { max_tokens: o.max_tokens } : {}),
   })
   let trace = (o.traceparent && parseTraceparent(o.traceparent)) || createTraceContext()
+  // The same key on every attempt of this question: a repeat of a request that did reach
+  // the server (the connection died before its headers) gets that request's stream.
+  let idempotencyKey = o.idempotencyKey ?? crypto.randomUUID()
 
   const state: AttemptState = { lastSeq: 0, text: '', traceId: null }
   const startedAt = now()
@@ -92,7 +95,7 @@ async function run(o: ChatOptions, signal: AbortSignal, emit: (e: ChatEvent) => 
     try {
       outcome = await runAttempt({
         url, body, resume, json, signal, fetch: fetchImpl, now,
-        headers: { ...await endpoint.headers(), traceparent: toTraceparent(trace) },
+        headers: { ...await endpoint.headers(), traceparent: toTraceparent(trace), 'idempotency-key': idempotencyKey },
       }, state, {
         onOpen(traceId, t, resumedFrom) {
           transport = t
@@ -140,6 +143,7 @@ async function run(o: ChatOptions, signal: AbortSignal, emit: (e: ChatEvent) => 
         if (onGone === 'fail') return finish(outcome.event)
         // Asking again is a new chat: new trace, text from scratch, the question stored once more.
         trace = createTraceContext()
+        idempotencyKey = crypto.randomUUID()
         Object.assign(state, { lastSeq: 0, text: '', traceId: null })
         firstDeltaAt = null
         resume = false

@@ -105,6 +105,8 @@ export type ChatOptions = EndpointOptions & RetryOptions & ChatCallbacks & {
   transport?: 'auto' | Transport
   /** Network failures in a row before any byte of a stream that switch 'auto' to JSON. Default 2. */
   sseFailuresBeforeFallback?: number
+  /** Sent as Idempotency-Key on every attempt of this question (default: a random UUID per call). */
+  idempotencyKey?: string
   /** Where to POST {trace_id, client_ttfb_ms, client_duration_ms} after `done`. Default: no beacon. */
   beaconUrl?: string
   /** Performance clock, injectable for tests. */

@@ -10,6 +10,7 @@ export const ERRORS = {
   unknown_model: 400,
   rate_limited: 429,
   stream_gone: 410,
+  duplicate_request: 409,
   auth_unavailable: 503,
   database_unavailable: 503,
   provider_error: 502,

@@ -1,11 +1,18 @@
 import { redirect, type Handle, type HandleServerError } from '@sveltejs/kit'
 import { env } from '$env/dynamic/private'
 import { apiError } from '$lib/server/api'
-import { SESSION_COOKIE, bearerValid, sessionValid } from '$lib/server/auth'
+import { API_OPERATOR, SESSION_COOKIE, bearerValid, readSession } from '$lib/server/auth'
 import { DatabaseError } from '$lib/server/db'
 
 /** The only routes an anonymous visitor may reach. */
 const OPEN = new Set(['/login', '/logout'])
+
+/**
+ * The user-facing apps (routes/(app)): prerendered static pages that sign in with a user JWT, not
+ * the operator token, and show no telemetry. Let through before anything reads the operator
+ * session, because prerendering cannot read $env/dynamic/private.
+ */
+const PUBLIC = /^\/(chat|embed)(\/|$)/
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE'])
 
@@ -27,14 +34,21 @@ function crossSiteForm(request: Request, host: string): boolean {
 }
 
 export const handle: Handle = async ({ event, resolve }) => {
+  // Before reading url.search: prerendering forbids it.
+  if (PUBLIC.test(event.url.pathname)) {
+    event.locals.operator = false
+    return resolve(event)
+  }
   const { pathname, search } = event.url
   if (crossSiteForm(event.request, event.url.host)) {
     return new Response(`Cross-site ${event.request.method} form submissions are forbidden`, { status: 403 })
   }
   const token = env.OPERATOR_TOKEN ?? ''
-  event.locals.operator =
-    sessionValid(event.cookies.get(SESSION_COOKIE), token) ||
-    bearerValid(event.request.headers.get('authorization'), token)
+  const session = readSession(event.cookies.get(SESSION_COOKIE), token)
+  const bearer = bearerValid(event.request.headers.get('authorization'), token)
+  event.locals.operator = session !== null || bearer
+  event.locals.operatorName = session?.name ?? (bearer ? API_OPERATOR : null)
+  event.locals.sessionExpiresAt = session?.expiresAt ?? null
 
   if (!event.locals.operator && !OPEN.has(pathname)) {
     if (pathname === '/api' || pathname.startsWith('/api/')) {

@@ -50,7 +50,9 @@ afterAll(async () => {
 async function waitForTrace(id: string) {
   for (let i = 0; i < 50; i++) {
     const res = await fetch(`${server.baseUrl}/api/traces/${id}`, { headers: { authorization: `Bearer ${OPERATOR}` } })
-    if (res.status === 200) return res.json()
+    // Child spans are exported before the request span ends: wait for the request span.
+    const body = res.status === 200 ? await res.json() : null
+    if (body?.spans.some((s: { kind: string }) => s.kind === 'server')) return body
     await new Promise((r) => setTimeout(r, 100))
   }
   throw new Error(`trace ${id} never became visible`)

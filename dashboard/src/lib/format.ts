@@ -52,3 +52,54 @@ export function shortId(id: string | null): string {
 export function formatValue(value: unknown): string {
   return typeof value === 'string' ? value : JSON.stringify(value)
 }
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']
+
+/** A chart bucket's label, as precise as its width: `14:05`, `Nov 25 14:00`, `Nov 25` (UTC). */
+export function formatBucket(iso: string, stepMs: number, spanMs: number): string {
+  const d = new Date(iso)
+  const day = `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}`
+  if (stepMs >= 86_400_000) return day
+  if (spanMs > 86_400_000) return `${day} ${formatMinute(iso)}`
+  return formatMinute(iso)
+}
+
+const compactFormat = new Intl.NumberFormat('en-US', { notation: 'compact', maximumSignificantDigits: 3 })
+
+/** `950`, `12.3K`, `443K`, `4.12M`. */
+export function formatCompact(n: number | null | undefined): string {
+  return n === null || n === undefined || !Number.isFinite(n) ? '–' : compactFormat.format(n)
+}
+
+/** Dollars with cents, or more digits for the fractions of a cent a single request costs. */
+export function formatUsd(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '–'
+  if (n !== 0 && Math.abs(n) < 0.01) return `$${n.toPrecision(2)}`
+  return `$${n.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
+}
+
+/** A ratio (0..1) as a percentage: `0.4%`, `12.5%`. */
+export function formatPercent(ratio: number | null | undefined, digits = 1): string {
+  if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return '–'
+  return `${(100 * ratio).toFixed(digits)}%`
+}
+
+/** Milliseconds as what a person reads: `850 ms`, `2.4 s`, `3 min 5 s`. */
+export function formatDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '–'
+  if (ms < 1000) return `${formatMs(ms)} ms`
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`
+}
+
+export type Trend = 'up' | 'down' | 'flat' | 'none'
+
+/** Relative change from `before` to `now`: `+12%`, `−3.1%`; `new` when there was nothing before. */
+export function formatChange(now: number | null, before: number | null): { text: string; trend: Trend } {
+  if (now === null || before === null) return { text: '–', trend: 'none' }
+  if (before === 0) return now === 0 ? { text: '±0%', trend: 'flat' } : { text: 'new', trend: 'up' }
+  const change = (now - before) / Math.abs(before)
+  if (Math.abs(change) < 0.005) return { text: '±0%', trend: 'flat' }
+  const pct = Math.abs(change) >= 10 ? `${Math.round(Math.abs(change) * 100)}` : (Math.abs(change) * 100).toFixed(1).replace(/\.0$/, '')
+  return { text: `${change > 0 ? '+' : '−'}${pct}%`, trend: change > 0 ? 'up' : 'down' }
+}

@@ -1,28 +1,30 @@
 import { describe, expect, it } from 'vitest'
-import { isTraceId, parseTraceInput } from './trace-id'
+import { isTraceId, parseLookup, parseTraceInput } from './trace-id'
 
-const id = '0af7651916cd43dd8448eb211c80319c'
+const id = '4bf92f3577b34da6a3ce929d0e0e4736'
 
 describe('parseTraceInput', () => {
-  it('accepts a bare trace id, trimmed and lowercased', () => {
-    expect(parseTraceInput(`  ${id.toUpperCase()} `)).toBe(id)
+  it('takes a bare trace id in any case, with whitespace', () => {
+    expect(parseTraceInput(`  ${id.toUpperCase()}\n`)).toBe(id)
+    expect(isTraceId(id)).toBe(true)
   })
 
-  it('takes the trace id out of a traceparent', () => {
-    expect(parseTraceInput(`00-${id}-b7ad6b7169203331-01`)).toBe(id)
+  it('takes a whole traceparent, with or without its header name', () => {
+    expect(parseTraceInput(`00-${id}-00f067aa0ba902b7-01`)).toBe(id)
+    expect(parseTraceInput(`traceparent: 00-${id}-00f067aa0ba902b7-01`)).toBe(id)
   })
 
-  it('rejects anything else', () => {
-    for (const input of ['', 'hello', id.slice(1), `${id}0`, `00-${id}-b7ad6b71692033-01`, `${id}-b7ad6b7169203331`]) {
-      expect(parseTraceInput(input)).toBeNull()
+  it('refuses anything else', () => {
+    for (const bad of ['', 'abc', id.slice(1), `${id}0`, `00-${id}-00f067aa0ba902b7`, `00-${id}-xyz-01`]) {
+      expect(parseTraceInput(bad)).toBeNull()
     }
   })
 })
 
-describe('isTraceId', () => {
-  it('wants exactly 32 lowercase hex digits', () => {
-    expect(isTraceId(id)).toBe(true)
-    expect(isTraceId(id.toUpperCase())).toBe(false)
-    expect(isTraceId(`${id} `)).toBe(false)
+describe('parseLookup', () => {
+  it('tells trace ids from message ids', () => {
+    expect(parseLookup(id)).toEqual({ kind: 'trace', trace_id: id })
+    expect(parseLookup(' 5B0C6F2E-1D2A-4C3B-9E8F-7A6B5C4D3E2F ')).toEqual({ kind: 'message', message_id: '5b0c6f2e-1d2a-4c3b-9e8f-7a6b5c4d3e2f' })
+    expect(parseLookup('5b0c6f2e-1d2a-4c3b-9e8f')).toBeNull()
   })
 })

@@ -1,6 +1,6 @@
 /**
  * What the dashboard's loads and JSON API hand out: telemetry rows in their columns' own
- * names (see migrations/*_telemetry.sql), with timestamps as ISO strings so the same
+ * names (see migrations/*_telemetry*.sql), with timestamps as ISO strings so the same
  * shape serves pages and JSON.
  */
 export interface SpanRow {
@@ -24,6 +24,15 @@ export interface SpanRow {
   session_id: string | null
   attributes: Record<string, unknown>
   events: SpanEvent[] | null
+  frame_offsets_ms: number[] | null
+  frames: number | null
+  bytes: number | null
+  end_reason: string | null
+  stalls: number | null
+  max_gap_ms: number | null
+  cost_usd: number | null
+  usage_estimated: boolean | null
+  http_status: number | null
 }
 
 export interface SpanEvent {
@@ -45,37 +54,147 @@ export interface Trace {
   trace_id: string
   spans: SpanRow[]
   logs: LogRow[]
+  /** Messages stored with this trace id (the question, the answer). */
+  messages: MessageRow[]
 }
 
-/** One chat stream: its server span's columns plus the stream attributes the table shows. */
+export interface MessageRow {
+  id: string
+  session_id: string
+  role: string
+  status: string
+  created_at: string
+}
+
+/** One request (chat or embed): its server span's columns. */
 export interface StreamRow {
   trace_id: string
   span_id: string
   start_time: string
+  function: string | null
   duration_ms: number
+  status: string
   status_code: string
   model: string | null
   ttfb_ms: number | null
   input_tokens: number | null
   output_tokens: number | null
+  cost_usd: number | null
   error_type: string | null
   user_id: string | null
+  session_id: string | null
   end_reason: string | null
   frames: number | null
+  stalls: number | null
   http_status: number | null
 }
 
-/** One minute of the TTFB chart; p50/p95 are null for a minute without streams. */
-export interface TtfbPoint {
-  minute: string
-  p50: number | null
-  p95: number | null
-  streams: number
+/** Totals of a window, from the rollups. Percentiles are null without requests. */
+export interface Kpis {
+  requests: number
+  errors: number
+  error_rate: number | null
+  ttfb_p50: number | null
+  ttfb_p95: number | null
+  duration_p95: number | null
+  input_tokens: number
+  output_tokens: number
+  cost_usd: number
 }
 
-export interface StreamSummary {
+/** One chart bucket of the overview; percentiles null in a bucket without requests. */
+export interface OverviewPoint {
+  t: string
+  requests: number
+  errors: number
+  ttfb_p50: number | null
+  ttfb_p95: number | null
+  ttfb_p99: number | null
+  duration_p50: number | null
+  duration_p95: number | null
+  duration_p99: number | null
+  /** Average streams open at once over the bucket. */
+  concurrent: number
+}
+
+/** Share of all requests of each bucket that failed with one error code (0..1). */
+export interface ErrorSeries {
+  code: string
+  status: string
+  total: number
+  rates: number[]
+}
+
+export interface SpendPoint {
+  t: string
+  model: string
+  requests: number
+  input_tokens: number
+  output_tokens: number
+  cost_usd: number
+}
+
+export interface SpendTotals {
+  requests: number
+  input_tokens: number
+  output_tokens: number
+  cost_usd: number
+}
+
+export interface TopUser extends SpendTotals {
+  user_id: string
+}
+
+export interface TopSession extends SpendTotals {
+  session_id: string
+  user_id: string
+  last_seen: string
+}
+
+export interface SpendDay extends SpendTotals {
+  day: string
+  model: string
+}
+
+export interface HealthWindow {
+  label: string
+  minutes: number
+  requests: number
+  /** Chat requests that got a stream (not rejected with 4xx). */
   streams: number
-  failed: number
-  p50: number | null
-  p95: number | null
+  /** Streams that ended without chat.done: errors plus client aborts. */
+  without_done: number
+  aborted: number
+  errors: number
+  stalls: number
+  error_rate: number | null
+  /** Error rate divided by the error budget (1 − SLO): 1 spends the budget exactly on time. */
+  burn_rate: number | null
+}
+
+export interface FlagState {
+  key: string
+  value: string
+  updated_at: string | null
+  updated_by: string | null
+}
+
+export interface FlagChange {
+  key: string
+  old_value: string | null
+  new_value: string
+  changed_by: string | null
+  changed_at: string
+}
+
+export interface Alert {
+  /** Stable while the condition lasts: one webhook post per id. */
+  id: string
+  kind: 'error_rate' | 'daily_spend'
+  severity: 'warning' | 'critical'
+  title: string
+  detail: string
+  value: number
+  threshold: number
+  since: string
 }

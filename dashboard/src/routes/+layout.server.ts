@@ -1,3 +1,19 @@
+import { env } from '$env/dynamic/private'
+import { evaluateAlerts, thresholdsFromEnv } from '$lib/server/alert-rules'
+import { readTelemetry } from '$lib/server/db'
+import type { Alert } from '$lib/types'
 import type { LayoutServerLoad } from './$types'
 
-export const load: LayoutServerLoad = ({ locals }) => ({ operator: locals.operator })
+export const load: LayoutServerLoad = async ({ locals }) => {
+  // Anonymous visitors (login, the prerendered user apps) get nothing from the database.
+  if (!locals.operator) return { operator: false, operatorName: null, alerts: [] as Alert[], alertsError: null }
+  let alerts: Alert[] = []
+  let alertsError: string | null = null
+  try {
+    alerts = await readTelemetry((sql) => evaluateAlerts(sql, thresholdsFromEnv(env)))
+  } catch (err) {
+    // The page itself may still render; say why the alerts are missing instead of hiding it.
+    alertsError = err instanceof Error ? err.message : String(err)
+  }
+  return { operator: true, operatorName: locals.operatorName ?? 'operator', alerts, alertsError }
+}

@@ -2,6 +2,9 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 
 export const SESSION_COOKIE = 'streamscope_operator'
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000
+/** Who a bearer-token caller is recorded as (flag history). */
+export const API_OPERATOR = 'api token'
+export const MAX_NAME = 60
 
 // Hashing both sides first gives equal-length inputs, so the comparison leaks
 // neither the content nor the length of the secret.
@@ -10,30 +13,49 @@ function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(digest(a), digest(b))
 }
 
-function sign(token: string, expiresAt: number): string {
-  return createHmac('sha256', token).update(`streamscope operator session:${expiresAt}`).digest('base64url')
+function sign(token: string, expiresAt: number, name: string): string {
+  return createHmac('sha256', token).update(`streamscope operator session:${expiresAt}:${name}`).digest('base64url')
 }
 
 export function tokenMatches(candidate: string, token: string): boolean {
   return token !== '' && safeEqual(candidate, token)
 }
 
+/** An operator's name as typed at login: trimmed, one line, bounded; 'operator' when blank. */
+export function cleanName(name: string | null | undefined): string {
+  const clean = (name ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/\s+/g, ' ').trim().slice(0, MAX_NAME)
+  return clean || 'operator'
+}
+
+export interface Session {
+  name: string
+  expiresAt: number
+}
+
 /**
- * The cookie value: an expiry and its HMAC keyed with the operator token. The token itself
- * never leaves the server, the expiry holds even if a browser keeps the cookie, and
- * rotating OPERATOR_TOKEN ends every session.
+ * The cookie value: an expiry, the operator's name and their HMAC keyed with the operator
+ * token. The token itself never leaves the server, the expiry holds even if a browser keeps
+ * the cookie, and rotating OPERATOR_TOKEN ends every session.
  */
-export function createSession(token: string, now = Date.now()): { value: string; expires: Date } {
+export function createSession(token: string, name = 'operator', now = Date.now()): { value: string; expires: Date } {
   const expiresAt = now + SESSION_TTL_MS
-  return { value: `${expiresAt}.${sign(token, expiresAt)}`, expires: new Date(expiresAt) }
+  const encoded = Buffer.from(cleanName(name)).toString('base64url')
+  return { value: `${expiresAt}.${encoded}.${sign(token, expiresAt, encoded)}`, expires: new Date(expiresAt) }
+}
+
+export function readSession(value: string | undefined, token: string, now = Date.now()): Session | null {
+  if (!value || token === '') return null
+  const parts = value.split('.')
+  if (parts.length !== 3) return null
+  const [expiry, encoded, mac] = parts as [string, string, string]
+  const expiresAt = Number(expiry)
+  if (!/^\d+$/.test(expiry) || !Number.isSafeInteger(expiresAt) || expiresAt <= now) return null
+  if (!safeEqual(mac, sign(token, expiresAt, encoded))) return null
+  return { name: Buffer.from(encoded, 'base64url').toString('utf8'), expiresAt }
 }
 
 export function sessionValid(value: string | undefined, token: string, now = Date.now()): boolean {
-  if (!value || token === '') return false
-  const dot = value.indexOf('.')
-  const expiresAt = Number(value.slice(0, dot))
-  if (dot < 1 || !Number.isSafeInteger(expiresAt) || expiresAt <= now) return false
-  return safeEqual(value.slice(dot + 1), sign(token, expiresAt))
+  return readSession(value, token, now) !== null
 }
 
 /**

@@ -1,5 +1,6 @@
 import { env } from '$env/dynamic/private'
 import postgres, { type Sql } from 'postgres'
+import { enterDashboardRole, type Db } from './rollups'
 
 /** A failure to reach or read the telemetry database, shown to the operator as is. */
 export class DatabaseError extends Error {
@@ -9,27 +10,47 @@ export class DatabaseError extends Error {
 let client: Sql | undefined
 
 /**
- * The shared read-only client, created on first use: the outer server sets DATABASE_URL
- * before it imports the handler, and may point it at PGlite, which is one connection
- * underneath, so the pool stays small.
+ * The shared client, created on first use: the outer server sets DATABASE_URL before it
+ * imports the handler, and may point it at PGlite, which is one connection underneath,
+ * so the pool stays small.
  */
-export function db(): Sql {
+function db(): Sql {
   if (client) return client
   const url = env.DATABASE_URL
   if (!url) throw new DatabaseError('DATABASE_URL is not set on the server')
-  client = postgres(url, { max: 2, idle_timeout: 30, connect_timeout: 10, onnotice: () => {} })
+  client = postgres(url, { max: 4, idle_timeout: 30, connect_timeout: 10, onnotice: () => {} })
   return client
 }
 
-/** Runs queries on the shared client; any failure becomes a DatabaseError with a readable message. */
-export async function readTelemetry<T>(run: (sql: Sql) => Promise<T>): Promise<T> {
+function toDatabaseError(err: unknown, doing: string): DatabaseError {
+  if (err instanceof DatabaseError) return err
+  return new DatabaseError(`could not ${doing}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+}
+
+/**
+ * Runs queries in one transaction as the read-only dashboard role. `set local` rather than
+ * a session-wide `set role`: PGlite behind its socket is one session shared with the
+ * functions' own writes, and a transaction is the unit it keeps apart.
+ */
+async function asDashboard<T>(mode: 'read only' | 'read write', run: (sql: Db) => Promise<T>): Promise<T> {
+  return (await db().begin(mode, async (tx) => {
+    await enterDashboardRole(tx)
+    return run(tx)
+  })) as T
+}
+
+/** Reads telemetry; any failure becomes a DatabaseError with a readable message. */
+export async function readTelemetry<T>(run: (sql: Db) => Promise<T>): Promise<T> {
   try {
-    return await run(db())
+    return await asDashboard('read only', run)
   } catch (err) {
-    const failure = err instanceof DatabaseError
-      ? err
-      : new DatabaseError(`could not read telemetry: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    const failure = toDatabaseError(err, 'read telemetry')
     console.error(`[dashboard] ${failure.message}`)
     throw failure
   }
+}
+
+/** The dashboard's one write (a flag, through a security-definer function); errors are the caller's to show. */
+export function writeAsDashboard<T>(run: (sql: Db) => Promise<T>): Promise<T> {
+  return asDashboard('read write', run)
 }

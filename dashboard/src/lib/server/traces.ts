@@ -1,5 +1,6 @@
-import type { Sql } from 'postgres'
-import type { LogRow, SpanRow, Trace } from '$lib/types'
+// One trace: its spans, logs and stored messages. Relative imports only (bench/dashboard.ts).
+import type { LogRow, MessageRow, SpanRow, Trace } from '../types.ts'
+import type { Db } from './rollups.ts'
 
 /**
  * How far back a trace is looked up. Bounding start_time on both sides lets Postgres prune
@@ -23,14 +24,16 @@ const toSpanRow = (row: Stored<SpanRow, 'start_time' | 'end_time'>): SpanRow => 
 
 const toLogRow = (row: Stored<LogRow, 'time'>): LogRow => ({ ...row, time: row.time.toISOString() })
 
-/** Every span of the trace in start order, and its logs in time order; null when no span is stored. */
-export async function getTrace(sql: Sql, traceId: string, now = new Date()): Promise<Trace | null> {
+/** Every span of the trace in start order, its logs in time order, its messages; null when no span is stored. */
+export async function getTrace(sql: Db, traceId: string, now = new Date()): Promise<Trace | null> {
   const since = new Date(now.getTime() - LOOKBACK_DAYS * 86_400_000)
   const until = new Date(now.getTime() + CLOCK_SKEW_MS)
   const spans = await sql<Stored<SpanRow, 'start_time' | 'end_time'>[]>`
     select trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ms,
            status_code, status_message, function, model, ttfb_ms, input_tokens, output_tokens,
-           error_type, user_id, session_id, attributes, events
+           error_type, user_id, session_id, attributes, events,
+           frame_offsets_ms, frames, bytes, end_reason, stalls, max_gap_ms, cost_usd::float8 as cost_usd,
+           usage_estimated, http_status
     from telemetry.spans
     where trace_id = ${traceId} and start_time >= ${since} and start_time <= ${until}
     order by start_time, span_id
@@ -39,12 +42,30 @@ export async function getTrace(sql: Sql, traceId: string, now = new Date()): Pro
 
   const first = spans[0]!.start_time.getTime()
   const last = spans.reduce((end, s) => Math.max(end, s.end_time.getTime()), first)
-  const logs = await sql<Stored<LogRow, 'time'>[]>`
-    select time, level, trace_id, span_id, message, attributes
-    from telemetry.logs
-    where trace_id = ${traceId}
-      and time >= ${new Date(first - LOG_SLACK_MS)} and time <= ${new Date(last + LOG_SLACK_MS)}
-    order by time
-  `
-  return { trace_id: traceId, spans: spans.map(toSpanRow), logs: logs.map(toLogRow) }
+  const [logs, messages] = await Promise.all([
+    sql<Stored<LogRow, 'time'>[]>`
+      select time, level, trace_id, span_id, message, attributes
+      from telemetry.logs
+      where trace_id = ${traceId}
+        and time >= ${new Date(first - LOG_SLACK_MS)} and time <= ${new Date(last + LOG_SLACK_MS)}
+      order by time`,
+    sql<Stored<MessageRow, 'created_at'>[]>`
+      select id::text as id, session_id::text as session_id, role, status, created_at
+      from public.messages
+      where trace_id = ${traceId}
+      order by created_at, role desc`,
+  ])
+  return {
+    trace_id: traceId,
+    spans: spans.map(toSpanRow),
+    logs: logs.map(toLogRow),
+    messages: messages.map((m) => ({ ...m, created_at: m.created_at.toISOString() })),
+  }
+}
+
+/** The trace a stored message was written in; null for an unknown id or a message without one. */
+export async function traceOfMessage(sql: Db, messageId: string): Promise<string | null> {
+  const [row] = await sql<{ trace_id: string | null }[]>`
+    select trace_id from public.messages where id = ${messageId}::uuid`
+  return row?.trace_id ?? null
 }

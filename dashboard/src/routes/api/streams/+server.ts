@@ -1,24 +1,22 @@
-import { json } from '@sveltejs/kit'
 import { apiError } from '$lib/server/api'
-import { DatabaseError, readTelemetry } from '$lib/server/db'
-import { lastMinutes, recentStreams } from '$lib/server/streams'
+import { listStreams } from '$lib/server/explorer'
+import { readPaging } from '$lib/server/paging'
+import { EXPLORER_RANGE, readQuery } from '$lib/server/params'
+import { jsonRead } from '$lib/server/respond'
 import type { RequestHandler } from './$types'
 
-const MAX_LIMIT = 500
-
-/** GET /api/streams?limit=50: the overview's table, most recent first, from the last hour. */
+/**
+ * GET /api/streams: the explorer as JSON. ?range=1h (or custom&from&to), function, model,
+ * status, user, sort=time|ttfb|duration|tokens|cost, dir=desc|asc, limit (1..500, 50),
+ * after/before=<cursor from next/prev>.
+ */
 export const GET: RequestHandler = async ({ url }) => {
-  const raw = url.searchParams.get('limit') ?? '50'
-  const limit = Number(raw)
-  if (!/^\d+$/.test(raw) || limit < 1 || limit > MAX_LIMIT) {
-    return apiError('invalid_request', `limit must be an integer in [1, ${MAX_LIMIT}]`)
-  }
-  const range = lastMinutes(60)
-  try {
-    const streams = await readTelemetry((sql) => recentStreams(sql, range, limit))
-    return json({ from: range.from.toISOString(), to: range.to.toISOString(), streams })
-  } catch (err) {
-    if (err instanceof DatabaseError) return apiError('internal_error', err.message)
-    throw err
-  }
+  const q = readQuery(url, EXPLORER_RANGE)
+  if (!q.ok) return apiError('invalid_request', q.message)
+  const paging = readPaging(url.searchParams)
+  if (!paging.ok) return apiError('invalid_request', paging.message)
+  return jsonRead(async (sql) => {
+    const page = await listStreams(sql, { window: q.range, filters: q.filters, ...paging.value })
+    return { from: q.range.from.toISOString(), to: q.range.to.toISOString(), streams: page.rows, next: page.next, prev: page.prev }
+  })
 }

@@ -1,0 +1,92 @@
+// SSE health for the runbook's "toggle if SSE instability detected", from the rollups.
+import type { HealthWindow } from '../types.ts'
+import type { Db } from './rollups.ts'
+
+export const WINDOWS = [
+  { label: '1 h', minutes: 60 },
+  { label: '6 h', minutes: 360 },
+  { label: '24 h', minutes: 1440 },
+] as const
+
+export interface HealthPoint {
+  t: string
+  streams: number
+  without_done: number
+  aborted: number
+  errors: number
+}
+
+export interface Health {
+  windows: HealthWindow[]
+  /** Hourly, last 24 h. */
+  points: HealthPoint[]
+  slo_target: number
+}
+
+interface Row {
+  status: string
+  requests: number
+  stalls: number
+}
+
+function toWindow(label: string, minutes: number, rows: Row[], sloTarget: number): HealthWindow {
+  const sum = (pick: (r: Row) => number, only?: string[]) =>
+    rows.filter((r) => !only || only.includes(r.status)).reduce((n, r) => n + pick(r), 0)
+  const requests = sum((r) => r.requests)
+  const errors = sum((r) => r.requests, ['error'])
+  const aborted = sum((r) => r.requests, ['aborted'])
+  const errorRate = requests ? errors / requests : null
+  return {
+    label, minutes, requests,
+    // A 4xx never opened a stream.
+    streams: sum((r) => r.requests, ['ok', 'error', 'aborted']),
+    without_done: errors + aborted,
+    aborted, errors,
+    stalls: sum((r) => r.stalls),
+    error_rate: errorRate,
+    burn_rate: errorRate === null ? null : errorRate / (1 - sloTarget),
+  }
+}
+
+/** Chat streams over the last 1 h, 6 h and 24 h, and hour by hour. */
+export async function health(sql: Db, sloTarget: number, now = new Date()): Promise<Health> {
+  const since = new Date(Math.floor(now.getTime() / 60_000) * 60_000 - 1440 * 60_000)
+  const rows = await sql<{ t: Date; status: string; requests: number; stalls: number }[]>`
+    select date_bin('1 hour'::interval, bucket, 'epoch'::timestamptz) as t, status, sum(requests)::float8 as requests, sum(stalls)::float8 as stalls
+    from telemetry.rollup_minute
+    where function = 'chat' and bucket >= ${since} and bucket <= ${now}
+    group by 1, 2`
+  // Windows need minute precision at their start edge: read the minute rows for 1 h and 6 h.
+  const minuteRows = await sql<{ age: number; status: string; requests: number; stalls: number }[]>`
+    select (extract(epoch from ${now}::timestamptz - bucket) / 60)::float8 as age, status,
+           sum(requests)::float8 as requests, sum(stalls)::float8 as stalls
+    from telemetry.rollup_minute
+    where function = 'chat' and bucket > ${new Date(now.getTime() - 361 * 60_000)} and bucket <= ${now}
+    group by 1, 2`
+
+  const windows = WINDOWS.map(({ label, minutes }) =>
+    toWindow(label, minutes, minutes === 1440 ? rows : minuteRows.filter((r) => r.age < minutes), sloTarget))
+
+  const hours = new Map<number, HealthPoint>()
+  for (let i = 23; i >= 0; i--) {
+    const t = Math.floor(now.getTime() / 3600_000) * 3600_000 - i * 3600_000
+    hours.set(t, { t: new Date(t).toISOString(), streams: 0, without_done: 0, aborted: 0, errors: 0 })
+  }
+  for (const r of rows) {
+    const p = hours.get(r.t.getTime())
+    if (!p) continue
+    if (r.status !== 'client_error') p.streams += r.requests
+    if (r.status === 'error') { p.errors += r.requests; p.without_done += r.requests }
+    if (r.status === 'aborted') { p.aborted += r.requests; p.without_done += r.requests }
+  }
+  return { windows, points: [...hours.values()], slo_target: sloTarget }
+}
+
+/** SLO_TARGET: the share of chat requests that must succeed (default 0.995, i.e. a 0.5% error budget). */
+export function sloTarget(env: Record<string, string | undefined>): number {
+  const raw = env.SLO_TARGET?.trim()
+  if (!raw) return 0.995
+  const n = Number(raw)
+  if (!Number.isFinite(n) || n <= 0 || n >= 1) throw new Error(`SLO_TARGET must be a number between 0 and 1 (e.g. 0.995), got "${raw}"`)
+  return n
+}

@@ -1,0 +1,111 @@
+// Which rollup a chart reads, and the WHERE clause every rollup query shares.
+// Plain functions of `sql` with relative imports only: bench/dashboard.ts calls them too.
+import type { Fragment, ISql } from 'postgres'
+import type { Filters } from '../filters.ts'
+import type { TimeWindow } from '../range.ts'
+
+/** A postgres.js client or transaction: what every query function takes. */
+export type Db = ISql
+
+/**
+ * Runs a group of queries in a transaction of its own (as the dashboard role): what page-level
+ * functions take, so that independent groups run in parallel on separate connections.
+ */
+export type Reader = <T>(run: (sql: Db) => Promise<T>) => Promise<T>
+
+const MINUTE = 60_000
+const HOUR = 60 * MINUTE
+
+export interface RollupSource {
+  table: 'telemetry.rollup_minute' | 'telemetry.rollup_hour'
+  /** The table's bucket width: windows are aligned down to it. */
+  unit_ms: number
+}
+
+const MINUTE_SOURCE: RollupSource = { table: 'telemetry.rollup_minute', unit_ms: MINUTE }
+const HOUR_SOURCE: RollupSource = { table: 'telemetry.rollup_hour', unit_ms: HOUR }
+
+// Whether an optional table exists, asked once a minute at most (see docs/telemetry-contract-request.md).
+const known = new Map<string, { exists: boolean; at: number }>()
+
+export async function tableExists(sql: Db, name: string, now = Date.now()): Promise<boolean> {
+  const hit = known.get(name)
+  if (hit && now - hit.at < 60_000) return hit.exists
+  const [row] = await sql<{ exists: boolean }[]>`select to_regclass(${name}) is not null as exists`
+  const exists = Boolean(row?.exists)
+  known.set(name, { exists, at: now })
+  return exists
+}
+
+/**
+ * The minute rollup, or the hourly one (no user_id) when it exists and the chart's buckets
+ * are an hour or more without a user filter: 60× fewer rows on long ranges.
+ */
+export async function rollupSource(sql: Db, stepMs: number, filters: Filters): Promise<RollupSource> {
+  if (stepMs < HOUR || filters.user) return MINUTE_SOURCE
+  return (await tableExists(sql, HOUR_SOURCE.table)) ? HOUR_SOURCE : MINUTE_SOURCE
+}
+
+export function floorTo(date: Date, unitMs: number): Date {
+  return new Date(Math.floor(date.getTime() / unitMs) * unitMs)
+}
+
+/** The window with its start aligned down to the source's buckets (a bucket is read whole or not at all). */
+export function alignWindow(window: TimeWindow, unitMs: number): TimeWindow {
+  return { from: floorTo(window.from, unitMs), to: window.to }
+}
+
+/** ` and function = … and model = …` for the filters that are set (columns of rollup_minute). */
+export function rollupFilters(sql: Db, filters: Filters): Fragment {
+  return sql`
+    ${filters.function ? sql`and function = ${filters.function}` : sql``}
+    ${filters.model ? sql`and model = ${filters.model}` : sql``}
+    ${filters.status ? sql`and status = ${filters.status}` : sql``}
+    ${filters.user ? sql`and user_id = ${filters.user}` : sql``}`
+}
+
+
+/** `'5 minutes'` for date_bin. */
+export function interval(stepMs: number): string {
+  return `${Math.round(stepMs / 1000)} seconds`
+}
+
+/**
+ * The chart bucket for a window: the range's own choice, widened to an hour for windows of a
+ * day or more when the hourly rollup can serve them (a day of minute rows is ~1/30 of the
+ * requests of a month: too many to sum histograms over at every refresh).
+ */
+export async function chartStep(sql: Db, window: TimeWindow, stepMs: number, filters: Filters): Promise<number> {
+  if (stepMs >= HOUR || filters.user) return stepMs
+  if (window.to.getTime() - window.from.getTime() < 24 * HOUR) return stepMs
+  return (await tableExists(sql, HOUR_SOURCE.table)) ? HOUR : stepMs
+}
+
+/** Forgets which optional tables exist (the bench creates them mid-run). */
+export function forgetTables(): void {
+  known.clear()
+}
+
+/**
+ * `array[sum(col[1]), …, sum(col[67])]`: the element-wise sum of a histogram column with
+ * built-in aggregates. Same result as telemetry.hist_sum, 3–6× faster on many rows (no SQL
+ * function call per row). Only ever called with the two constant column names below.
+ */
+export function histSum(sql: Db, column: 'ttfb_hist' | 'duration_hist'): Fragment {
+  return sql.unsafe(`array[${HIST_INDEXES.map((i) => `sum(${column}[${i}])`).join(', ')}]::float8[]`)
+}
+
+const HIST_INDEXES = Array.from({ length: 67 }, (_, i) => i + 1)
+
+export const DASHBOARD_ROLE = 'streamscope_dashboard'
+
+/**
+ * First statement of every dashboard transaction: the read-only role
+ * (migrations/20261125000400_dashboard_access.sql), a statement timeout, and memory enough for
+ * a month of per-session sums to aggregate without spilling to disk. All `set local`: they end
+ * with the transaction (PGlite behind its socket is one session shared with the functions).
+ */
+export async function enterDashboardRole(sql: Db): Promise<void> {
+  await sql`select set_config('role', ${DASHBOARD_ROLE}, true), set_config('statement_timeout', '15s', true),
+                   set_config('work_mem', '64MB', true)`
+}

@@ -1,0 +1,41 @@
+import { fail } from '@sveltejs/kit'
+import { env } from '$env/dynamic/private'
+import { thresholdsFromEnv } from '$lib/server/alert-rules'
+import { readTelemetry, writeAsDashboard } from '$lib/server/db'
+import { TRANSPORT_FLAG, TRANSPORTS, flagHistory, getFlag, setFlag } from '$lib/server/flags'
+import { health, sloTarget } from '$lib/server/health'
+import type { Actions, PageServerLoad } from './$types'
+
+export const load: PageServerLoad = async () => {
+  const slo = sloTarget(env)
+  const [h, flag, history] = await readTelemetry((sql) =>
+    Promise.all([health(sql, slo), getFlag(sql, TRANSPORT_FLAG), flagHistory(sql, TRANSPORT_FLAG)]),
+  )
+  return {
+    health: h,
+    flag,
+    history,
+    thresholds: thresholdsFromEnv(env),
+    webhook: Boolean(env.ALERT_WEBHOOK_URL),
+    override: env.CHAT_TRANSPORT || null,
+  }
+}
+
+export const actions: Actions = {
+  /** The backout switch. Posted from the confirmation dialog, which adds confirm=yes. */
+  transport: async ({ request, locals }) => {
+    const form = await request.formData()
+    const value = form.get('value')
+    if (typeof value !== 'string' || !(TRANSPORTS as readonly string[]).includes(value)) {
+      return fail(400, { error: `The transport must be one of ${TRANSPORTS.join(', ')}.` })
+    }
+    if (form.get('confirm') !== 'yes') return fail(400, { error: 'The switch was not confirmed.' })
+    try {
+      const flag = await writeAsDashboard((sql) => setFlag(sql, TRANSPORT_FLAG, value, locals.operatorName ?? 'operator'))
+      return { switched: flag.value }
+    } catch (err) {
+      console.error(`[dashboard] flag switch failed: ${(err as Error).message}`)
+      return fail(500, { error: `The flag was not changed: ${(err as Error).message}` })
+    }
+  },
+}

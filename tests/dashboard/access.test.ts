@@ -1,0 +1,82 @@
+// Only operators see anything: every API route (the live stream included) answers 401
+// without the session or the bearer token, every page sends to the login, logout ends
+// the session, and an expired session is no session.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createSession, SESSION_COOKIE, SESSION_TTL_MS } from '../../dashboard/src/lib/server/auth.ts'
+import { startDashboard, OPERATOR, type Dashboard } from './support.ts'
+
+let d: Dashboard
+
+beforeAll(async () => {
+  d = await startDashboard()
+}, 120_000)
+
+afterAll(async () => {
+  await d?.stop()
+})
+
+const API = [
+  '/api/overview', '/api/spend', '/api/spend/daily.csv', '/api/streams', '/api/health', '/api/alerts', '/api/live',
+  '/api/lookup?q=x', `/api/traces/${'a'.repeat(32)}`, '/api/nothing-here',
+]
+const PAGES = ['/', '/spend?range=7d', '/streams', '/health', `/traces/${'a'.repeat(32)}`, '/traces?id=x']
+
+describe('access', () => {
+  it('answers every API route with 401 JSON without credentials, and serves them with the bearer token', async () => {
+    for (const path of API) {
+      const res = await fetch(`${d.base}${path}`)
+      expect(res.status, path).toBe(401)
+      expect((await res.json()).error.code, path).toBe('unauthorized')
+    }
+    const post = await fetch(`${d.base}/api/flags/chat_transport`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"value":"http"}' })
+    expect(post.status).toBe(401)
+    for (const path of ['/api/overview', '/api/spend', '/api/streams', '/api/health', '/api/alerts']) {
+      const res = await d.api(path)
+      expect(res.status, path).toBe(200)
+    }
+  })
+
+  it('sends every page to the login, and back after it', async () => {
+    for (const path of PAGES) {
+      const res = await fetch(`${d.base}${path}`, { redirect: 'manual' })
+      expect(res.status, path).toBe(303)
+      expect(res.headers.get('location'), path).toBe(`/login?next=${encodeURIComponent(path)}`)
+    }
+    const page = await d.browser.newPage()
+    await page.goto(`${d.base}/streams?range=6h`)
+    await page.fill('input[name="token"]', 'wrong')
+    await page.click('button[type="submit"]')
+    expect(await page.textContent('[data-testid="login-error"]')).toContain('not the operator token')
+    await page.fill('input[name="token"]', OPERATOR)
+    await Promise.all([page.waitForURL('**/streams?range=6h'), page.click('button[type="submit"]')])
+    await page.close()
+  })
+
+  it('logs out, and refuses an expired session (the live stream too)', async () => {
+    const page = await d.login('leaving')
+    await page.goto(`${d.base}/health`)
+    await Promise.all([page.waitForURL('**/login'), page.click('[data-testid="logout"]')])
+    await page.goto(`${d.base}/health`)
+    expect(new URL(page.url()).pathname).toBe('/login')
+    await page.context().close()
+
+    const stale = createSession(OPERATOR, 'old', Date.now() - SESSION_TTL_MS - 1000)
+    const cookie = `${SESSION_COOKIE}=${stale.value}`
+    const res = await fetch(`${d.base}/`, { headers: { cookie }, redirect: 'manual' })
+    expect(res.status).toBe(303)
+    expect((await fetch(`${d.base}/api/live`, { headers: { cookie } })).status).toBe(401)
+    const fresh = createSession(OPERATOR, 'ok')
+    const live = await fetch(`${d.base}/api/live`, { headers: { cookie: `${SESSION_COOKIE}=${fresh.value}` } })
+    expect(live.status).toBe(200)
+    expect(live.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
+    const reader = live.body!.getReader()
+    const { value } = await reader.read()
+    expect(new TextDecoder().decode(value)).toContain('retry: 2000')
+    await reader.cancel()
+  })
+
+  it('keeps telemetry out of shared caches', async () => {
+    const res = await d.api('/api/overview')
+    expect(res.headers.get('cache-control')).toBe('private, no-store')
+  })
+})

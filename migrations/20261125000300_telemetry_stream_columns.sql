@@ -39,8 +39,11 @@ begin
             (d::timestamp at time zone 'UTC'), ((d + 1)::timestamp at time zone 'UTC')
           );
           created := created + 1;
-        exception when invalid_object_definition then
-          null; -- "would overlap partition ...": the day exists under another name
+        exception
+          when invalid_object_definition then
+            null; -- "would overlap partition ...": the day exists under another name
+          when duplicate_table or unique_violation then
+            null; -- another writer created the same day a moment ago
         end;
       end if;
     end loop;

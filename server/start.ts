@@ -9,6 +9,7 @@ import { openDatabase } from './database.ts'
 import { startDemoTraffic } from './demo-traffic.ts'
 import { readMigrations } from './migrations.ts'
 import { startMaintenance } from './maintenance.ts'
+import { alertOptionsFromEnv, startAlerts } from './alerts.ts'
 import { DEV_JWT_SECRET, DEV_OPERATOR_TOKEN } from './dev-defaults.ts'
 import { createLocalAuth, localAuthEnabled } from './local-auth.ts'
 
@@ -53,6 +54,8 @@ const baseUrl = `http://${host}:${port}`
 
 // Partitions ahead of the clock, retention by whole-day partition drops, rollup pruning.
 const maintenance = startMaintenance(db.sql, { retentionDays: Number(env.TELEMETRY_RETENTION_DAYS ?? 30), log })
+// Error-rate and daily-spend thresholds: shown on the dashboard, POSTed to ALERT_WEBHOOK_URL.
+const alerts = startAlerts({ sql: db.sql, ...alertOptionsFromEnv(env), log })
 
 const traffic = demo ? startDemoTraffic({ baseUrl, jwtSecret: app.config.jwtSecret }) : undefined
 
@@ -81,6 +84,7 @@ async function shutdown(signal: string) {
   log(`${signal}: draining…`)
   traffic?.stop()
   await maintenance.stop()
+  await alerts.stop()
   server.closeIdleConnections()
   await new Promise<void>((resolve) => server.close(() => resolve()))
   await app.telemetry.flush().catch(() => {})

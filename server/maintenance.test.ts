@@ -41,7 +41,8 @@ it('drops whole day partitions past the retention (spans and logs), keeps the re
 it('uses UTC day bounds whatever the session time zone', async () => {
   await db.sql.begin(async (tx) => {
     await tx`set local timezone = 'America/Los_Angeles'`
-    await tx`select telemetry.ensure_partitions(current_date + 20, current_date + 20)`
+    // current_date would be the Los Angeles date: name the UTC day, as day(20) does.
+    await tx`select telemetry.ensure_partitions((now() at time zone 'UTC')::date + 20, (now() at time zone 'UTC')::date + 20)`
     const [r] = await tx`select pg_get_expr(c.relpartbound, c.oid) as bound from pg_class c where relname = ${'spans_' + day(20)}`
     expect(r.bound).toMatch(/FROM \('\d{4}-\d\d-\d\d 16:00:00-08'\)|FROM \('\d{4}-\d\d-\d\d 17:00:00-07'\)/)
   })

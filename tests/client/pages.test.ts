@@ -38,7 +38,8 @@ afterAll(async () => {
   await db?.drop()
 })
 
-const isChat = (path: string) => path.startsWith('/functions/v1/chat')
+// The chat request itself, not the timing beacon the page posts to /functions/v1/chat/beacon.
+const isChat = (path: string) => path.split('?')[0] === '/functions/v1/chat'
 
 async function assistantRow(traceId: string) {
   const [row] = await db.sql<{ content: string; status: string }[]>`

@@ -35,7 +35,8 @@ afterAll(async () => {
   await db?.drop()
 })
 
-const isChat = (path: string) => path.startsWith('/functions/v1/chat')
+// The chat request itself, not the timing beacon (/functions/v1/chat/beacon).
+const isChat = (path: string) => path.split('?')[0] === '/functions/v1/chat'
 
 async function storedAnswer(messageId: string) {
   const [row] = await db.sql<{ content: string; status: string; trace_id: string }[]>`

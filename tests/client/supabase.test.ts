@@ -99,7 +99,7 @@ describe('clients in a supabase-js app', () => {
     const { supabase, store, refreshToken } = await signedInClient(userId)
     const next = await signUserToken(SECRET, userId, 1800)
     let chats = 0
-    proxy.setPlan(({ path }) => (path.startsWith('/functions/v1/chat') && ++chats === 1 ? 2500 : null))
+    proxy.setPlan(({ path }) => (path.split('?')[0] === '/functions/v1/chat' && ++chats === 1 ? 2500 : null))
     const before = gateway.functionAuth.length
     const result = await streamChat({
       supabase, session_id: crypto.randomUUID(), content: 'cut me once', baseDelayMs: 10,

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util'
 import { parseCount, parseDuration } from '../tools/load/args.ts'
 import type { ProbeSample } from '../tools/load/probe.ts'
 import { rssMiB } from '../tools/load/proc.ts'
+import { formatRowSizes, measureRowSizes, type RowSizes } from '../tools/load/row-sizes.ts'
 import { formatSummary } from '../tools/load/report.ts'
 import { spawnLoad } from '../tools/load/spawn-load.ts'
 import { startStack } from '../tools/chaos/stack.ts'
@@ -61,6 +62,9 @@ try {
   clearInterval(sampler)
 }
 const probe = stack.probe?.read(wall0) ?? []
+// What the run's thousands of chats left in Postgres, per chat: the input of docs/scaling.md.
+let sizes: RowSizes | undefined
+if (summary && stack.sql) sizes = await measureRowSizes(stack.sql, summary.run_id).catch(() => undefined)
 await stack.stop()
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)
@@ -95,5 +99,6 @@ lines.push(
   '',
   `RSS after warm-up ${atWarm.toFixed(1)} MiB → end ${atEnd.toFixed(1)} MiB (max ${max.toFixed(1)}): growth ${growth.toFixed(1)}% (target < 10%); trend ${slope.toFixed(2)} MiB/min`,
 )
+if (sizes) lines.push('', formatRowSizes(sizes))
 console.log(lines.join('\n'))
 process.exit(code)

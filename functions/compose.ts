@@ -2,6 +2,7 @@ import type { Sql } from 'postgres'
 import { readConfig, type Config, type Env } from '../shared/config.ts'
 import { createTelemetry, type Telemetry } from '../shared/telemetry/telemetry.ts'
 import { createChatHandler } from './chat/handler.ts'
+import { withCors } from './cors.ts'
 import { createEmbedHandler } from './embed/handler.ts'
 import { createChatProvider, createEmbeddingProvider, type ProviderOptions } from './providers/select.ts'
 import { createFunctionsRouter, type Handler } from './router.ts'
@@ -30,13 +31,13 @@ export function createFunctions(sql: Sql, env: Env, hooks: RuntimeHooks = {}): F
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined, otlpHeaders: env.OTEL_EXPORTER_OTLP_HEADERS,
   })
   const providerOptions = { fetch: hooks.fetch }
-  const chat = createChatHandler({
+  const chat = withCors(createChatHandler({
     config, sql, telemetry, waitUntil: hooks.waitUntil,
     provider: createChatProvider(config, providerOptions),
-  })
-  const embed = createEmbedHandler({
+  }), config.corsAllowedOrigins)
+  const embed = withCors(createEmbedHandler({
     config, sql, telemetry, waitUntil: hooks.waitUntil,
     provider: createEmbeddingProvider(config, providerOptions),
-  })
+  }), config.corsAllowedOrigins)
   return { config, telemetry, chat, embed, fetch: createFunctionsRouter({ chat, embed }) }
 }

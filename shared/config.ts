@@ -38,6 +38,8 @@ export interface Config {
   realtime: RealtimeConfig
   /** Record prompt and answer text in spans/logs (off by default). */
   captureContent: boolean
+  /** Browser origins allowed to call the functions: ['*'] (default) or exact origins. */
+  corsAllowedOrigins: string[]
   logLevel: LogLevel
   /** Lowest level also printed to stdout (the logs table gets everything from logLevel up). */
   consoleLevel: LogLevel
@@ -162,6 +164,11 @@ export function readConfig(env: Env): Config {
     serviceKey: env.SUPABASE_SERVICE_ROLE_KEY ?? '',
   }
   if (realtimeEnabled && (!realtime.url || !realtime.serviceKey)) problems.push('REALTIME_ENABLED needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY')
+  const corsAllowedOrigins = (env.CORS_ALLOWED_ORIGINS ?? '*').split(',').map((o) => o.trim()).filter(Boolean)
+  for (const o of corsAllowedOrigins) {
+    if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) problems.push(`CORS_ALLOWED_ORIGINS entries must be * or an origin like https://app.example.com (no path), got "${o}"`)
+  }
+  if (!corsAllowedOrigins.length) problems.push('CORS_ALLOWED_ORIGINS must name at least one origin, or *')
   const config: Config = {
     jwtSecret,
     jwtAudience: str('JWT_AUDIENCE', 'authenticated'),
@@ -196,6 +203,7 @@ export function readConfig(env: Env): Config {
     flagCacheSeconds: num('FLAG_CACHE_SECONDS', 5, 0, 3_600, false),
     realtime,
     captureContent: bool('CAPTURE_CONTENT', false),
+    corsAllowedOrigins,
     logLevel: oneOf('LOG_LEVEL', LEVELS, 'info'),
     consoleLevel: oneOf('LOG_CONSOLE_LEVEL', LEVELS, (env.LOG_LEVEL as LogLevel | undefined) ?? 'info'),
     simulated: {

@@ -18,6 +18,7 @@ describe('chat handler', () => {
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/)
     expect(res.headers.get('cache-control')).toBe('no-cache')
     expect(res.headers.get('x-accel-buffering')).toBe('no')
+    expect(res.headers.get('x-heartbeat-seconds')).toBe('15') // the default HEARTBEAT_SECONDS: clients size their idle timeout on it
     const traceId = res.headers.get('x-trace-id')!
     expect(traceId).toMatch(/^[0-9a-f]{32}$/)
     expect(res.headers.get('traceparent')).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`))

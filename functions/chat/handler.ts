@@ -60,6 +60,9 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
   const broadcast = deps.broadcast === null ? undefined : deps.broadcast ?? createRealtimeBroadcast(config.realtime, logger)
   const bodyLimit = maxBodyBytes(config.maxContentChars)
   const heartbeatMs = config.heartbeatSeconds * 1000
+  // x-heartbeat-seconds tells a client how long silence may last on a live stream: past a few
+  // heartbeats it is a half-open connection, to be resumed rather than waited on.
+  const streamHeaders = { ...sseHeaders, 'x-heartbeat-seconds': String(config.heartbeatSeconds) }
   const later = (work: Promise<unknown>) => deps.waitUntil?.(work.then(() => telemetry.flush()).catch(() => {}))
 
   async function chooseTransport(headers: Headers): Promise<Transport> {
@@ -120,7 +123,7 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
       logger.info('chat stream resumed', { resumed_trace_id: resumed, from_seq: fromSeq }, root)
       return answerResume({
         tracer, root, run: found.run, fromSeq, heartbeatMs,
-        headers: { ...sseHeaders, ...baseHeaders },
+        headers: { ...streamHeaders, ...baseHeaders },
         onEnd: () => later(Promise.resolve()),
       })
     }
@@ -182,7 +185,7 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
       if (transport === 'sse') {
         return answerResume({
           tracer, root, run: first.run, fromSeq: 0, heartbeatMs,
-          headers: { ...sseHeaders, ...baseHeaders },
+          headers: { ...streamHeaders, ...baseHeaders },
           onEnd: () => later(Promise.resolve()),
         })
       }
@@ -219,7 +222,7 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
     slot?.hold(run)
 
     if (transport === 'http') return answerAsJson(run, req.signal, baseHeaders)
-    return new Response(toSseBody(run, { fromSeq: 0, heartbeatMs }), { headers: { ...sseHeaders, ...baseHeaders } })
+    return new Response(toSseBody(run, { fromSeq: 0, heartbeatMs }), { headers: { ...streamHeaders, ...baseHeaders } })
   }
 }
 

@@ -23,6 +23,8 @@ export interface AttemptRequest {
   signal: AbortSignal
   fetch: typeof fetch
   now: () => number
+  /** See ChatOptions.idleTimeoutMs; undefined = from the server's x-heartbeat-seconds. */
+  idleTimeoutMs?: number
 }
 
 export interface AttemptHooks {
@@ -99,9 +101,22 @@ export async function runAttempt(req: AttemptRequest, state: AttemptState, hooks
     headers['x-resume-trace-id'] = state.traceId
     headers['last-event-id'] = String(state.lastSeq)
   }
+  // The attempt's own signal: the caller's abort, or the idle watchdog's (see readStream).
+  const attempt = new AbortController()
+  const forward = () => attempt.abort(req.signal.reason)
+  if (req.signal.aborted) forward()
+  else req.signal.addEventListener('abort', forward, { once: true })
+  try {
+    return await send(req, headers, state, hooks, attempt)
+  } finally {
+    req.signal.removeEventListener('abort', forward)
+  }
+}
+
+async function send(req: AttemptRequest, headers: Record<string, string>, state: AttemptState, hooks: AttemptHooks, attempt: AbortController): Promise<AttemptOutcome> {
   let res: Response
   try {
-    res = await req.fetch(req.url, { method: 'POST', headers, body: req.body, signal: req.signal })
+    res = await req.fetch(req.url, { method: 'POST', headers, body: req.body, signal: attempt.signal })
   } catch (err) {
     if (isAbort(err, req.signal)) return { kind: 'aborted' }
     return { kind: 'network', message: messageOf(err) }
@@ -126,10 +141,59 @@ export async function runAttempt(req: AttemptRequest, state: AttemptState, hooks
   if (traceId) state.traceId = traceId
   const resumedFrom = req.resume ? Number(res.headers.get('x-resumed-from') ?? state.lastSeq) : null
   hooks.onOpen(traceId, 'sse', resumedFrom)
-  return readStream(res.body, req, state, hooks)
+  const heartbeatS = Number(res.headers.get('x-heartbeat-seconds'))
+  const idleMs = req.idleTimeoutMs ?? (heartbeatS > 0 ? 3 * heartbeatS * 1000 : DEFAULT_IDLE_MS)
+  return readStream(res.body, req, state, hooks, idleMs > 0 ? watchIdle(idleMs, attempt) : undefined)
 }
 
-async function readStream(body: ReadableStream<Uint8Array>, req: AttemptRequest, state: AttemptState, hooks: AttemptHooks): Promise<AttemptOutcome> {
+const DEFAULT_IDLE_MS = 45_000
+
+interface IdleWatch {
+  /** Counts a chunk as a sign of life. */
+  seen(): void
+  readonly fired: boolean
+  readonly ms: number
+  stop(): void
+}
+
+/**
+ * A half-open connection (a NAT or proxy that forgot it) delivers nothing and never closes: only
+ * silence tells. One timer per stream, re-armed lazily; a chunk costs one assignment.
+ */
+function watchIdle(ms: number, attempt: AbortController): IdleWatch {
+  let last = Date.now()
+  let fired = false
+  let timer: ReturnType<typeof setTimeout>
+  const check = () => {
+    const quiet = Date.now() - last
+    if (quiet < ms) { timer = setTimeout(check, ms - quiet); return }
+    fired = true
+    attempt.abort(new Error(`no byte for ${Math.round(ms / 1000)} s`))
+  }
+  timer = setTimeout(check, ms)
+  return {
+    seen() { last = Date.now() },
+    get fired() { return fired },
+    ms,
+    stop() { clearTimeout(timer) },
+  }
+}
+
+/** Passes the body through, telling the watch about every chunk. */
+function watched(body: ReadableStream<Uint8Array>, idle: IdleWatch | undefined): ReadableStream<Uint8Array> {
+  if (!idle) return body
+  return body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({ transform(chunk, c) { idle.seen(); c.enqueue(chunk) } }))
+}
+
+async function readStream(body: ReadableStream<Uint8Array>, req: AttemptRequest, state: AttemptState, hooks: AttemptHooks, idle?: IdleWatch): Promise<AttemptOutcome> {
+  try {
+    return await readFrames(watched(body, idle), req, state, hooks, idle)
+  } finally {
+    idle?.stop()
+  }
+}
+
+async function readFrames(body: ReadableStream<Uint8Array>, req: AttemptRequest, state: AttemptState, hooks: AttemptHooks, idle?: IdleWatch): Promise<AttemptOutcome> {
   try {
     for await (const ev of parseSSE(body, { onRetry: hooks.onStreamRetry })) {
       if (ev.event === 'chat.delta') {
@@ -153,6 +217,9 @@ async function readStream(body: ReadableStream<Uint8Array>, req: AttemptRequest,
       // Other event types are not ours (a proxy's, a future server's): ignored, as EventSource would.
     }
   } catch (err) {
+    if (idle?.fired && !req.signal.aborted) {
+      return { kind: 'cut', reason: 'stream_cut', message: `no byte for ${Math.round(idle.ms / 1000)} s: the connection looks half-open` }
+    }
     if (isAbort(err, req.signal)) return { kind: 'aborted' }
     if (err instanceof SyntaxError) {
       return { kind: 'error', event: toErrorEvent('invalid_response', `a frame is not valid JSON: ${err.message}`, state.traceId) }

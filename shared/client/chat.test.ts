@@ -286,4 +286,48 @@ describe('streamChat', () => {
     await new Promise((r) => setTimeout(r, 0))
     expect(beacons).toEqual([{ trace_id: TRACE, client_ttfb_ms: 5, client_duration_ms: 10 }])
   })
+
+  describe('a stream that goes silent (half-open connection)', () => {
+    /** Sends `script` one item every `everyMs`, then holds the connection open without a byte. As fetch does, an abort errors the body. */
+    function silent(init: RequestInit, script: string[], { everyMs = 10, headers = {} as Record<string, string> } = {}): Response {
+      const queue = [...script]
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const body = new ReadableStream<Uint8Array>({
+        start(c) {
+          init.signal?.addEventListener('abort', () => { clearTimeout(timer); c.error(init.signal!.reason) }, { once: true })
+          const next = () => {
+            const f = queue.shift()
+            if (f === undefined) return // silence from here on
+            c.enqueue(enc.encode(f))
+            timer = setTimeout(next, everyMs)
+          }
+          next()
+        },
+        cancel() { clearTimeout(timer) },
+      })
+      return new Response(body, { headers: { 'content-type': 'text/event-stream', 'x-trace-id': TRACE, ...headers } })
+    }
+
+    it("resumes after 3 × the server's x-heartbeat-seconds without a byte", async () => {
+      const t0 = Date.now()
+      const { events, calls, result } = await run([
+        (init) => silent(init, [delta(1, 'Hel')], { headers: { 'x-heartbeat-seconds': '0.02' } }),
+        sse([delta(2, 'lo'), done]),
+      ])
+      expect(result).toMatchObject({ text: 'Hello', error: null })
+      expect(calls[1]).toMatchObject({ 'last-event-id': '1', 'x-resume-trace-id': TRACE })
+      expect(events.find((e) => e.type === 'retry')).toMatchObject({ reason: 'stream_cut' })
+      expect(types(events)).toContain('resume')
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(55) // waited out the 60 ms of silence
+    })
+
+    it('counts heartbeat comments as life: a quiet but live stream is not resumed', async () => {
+      const beats = Array.from({ length: 12 }, () => ': heartbeat\n\n')
+      const { calls, result } = await run([
+        (init) => silent(init, [delta(1, 'a'), ...beats, delta(2, 'b'), done], { everyMs: 10 }),
+      ], { idleTimeoutMs: 50 })
+      expect(result).toMatchObject({ text: 'ab', error: null })
+      expect(calls).toHaveLength(1)
+    })
+  })
 })

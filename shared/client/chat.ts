@@ -94,7 +94,7 @@ async function run(o: ChatOptions, signal: AbortSignal, emit: (e: ChatEvent) => 
     let outcome: AttemptOutcome
     try {
       outcome = await runAttempt({
-        url, body, resume, json, signal, fetch: fetchImpl, now,
+        url, body, resume, json, signal, fetch: fetchImpl, now, idleTimeoutMs: o.idleTimeoutMs,
         headers: { ...await endpoint.headers(), traceparent: toTraceparent(trace), 'idempotency-key': idempotencyKey },
       }, state, {
         onOpen(traceId, t, resumedFrom) {

@@ -103,6 +103,12 @@ export type ChatOptions = EndpointOptions & RetryOptions & ChatCallbacks & {
   onGone?: GoneAction
   /** 'auto' (default) starts with SSE and falls back to JSON; 'http' asks for JSON from the start. */
   transport?: 'auto' | Transport
+  /**
+   * Silence on an open stream (no byte, not even a `: heartbeat` comment) after which the
+   * connection is taken for half-open and the stream resumed. Default: 3 × the server's
+   * `x-heartbeat-seconds`, or 45 s where it does not say; 0 waits for the socket forever.
+   */
+  idleTimeoutMs?: number
   /** Network failures in a row before any byte of a stream that switch 'auto' to JSON. Default 2. */
   sseFailuresBeforeFallback?: number
   /** Sent as Idempotency-Key on every attempt of this question (default: a random UUID per call). */

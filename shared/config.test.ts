@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest'
+import { ConfigError, readConfig } from './config.ts'
+
+const SECRET = 'a-project-jwt-secret-of-32-characters!'
+
+describe('readConfig', () => {
+  it('fills the documented defaults from a minimal environment', () => {
+    const c = readConfig({ JWT_SECRET: SECRET })
+    expect(c).toMatchObject({
+      provider: 'simulated', defaultModel: 'sim-1', modelAllowlist: ['sim-1'], maxContentChars: 32_000, maxOutputTokens: 1_024,
+      heartbeatSeconds: 15, rateLimit: { requestsPerMinute: 60, tokensPerMinute: 100_000 }, captureContent: false,
+      corsAllowedOrigins: ['*'], chatTransportOverride: '',
+    })
+  })
+
+  it('lists every bad value at once, naming the variable and what it got', () => {
+    let err: unknown
+    try {
+      readConfig({
+        JWT_SECRET: 'short', RATE_LIMIT_RPM: '-1', HEARTBEAT_SECONDS: '1.5', LLM_PROVIDER: 'gemini',
+        CORS_ALLOWED_ORIGINS: 'https://app.example.com/path', CAPTURE_CONTENT: 'maybe',
+      })
+    } catch (e) { err = e }
+    expect(err).toBeInstanceOf(ConfigError)
+    const message = (err as Error).message
+    for (const part of [
+      'JWT_SECRET must be at least 32 characters', 'RATE_LIMIT_RPM must be an integer', 'HEARTBEAT_SECONDS must be an integer',
+      'LLM_PROVIDER must be one of simulated, openai, got "gemini"', 'CORS_ALLOWED_ORIGINS entries must be * or an origin',
+      'CAPTURE_CONTENT must be true/false/1/0, got "maybe"',
+    ]) expect(message).toContain(part)
+  })
+
+  it('takes a comma-separated list of exact origins', () => {
+    expect(readConfig({ JWT_SECRET: SECRET, CORS_ALLOWED_ORIGINS: 'https://app.example.com, http://localhost:5173' }).corsAllowedOrigins)
+      .toEqual(['https://app.example.com', 'http://localhost:5173'])
+  })
+
+  it('needs a way to verify tokens, and a key for api.openai.com', () => {
+    expect(() => readConfig({})).toThrow(/JWT_SECRET or JWKS_URL is required/)
+    expect(() => readConfig({ JWT_SECRET: SECRET, LLM_PROVIDER: 'openai' })).toThrow(/OPENAI_API_KEY is required/)
+  })
+})

@@ -22,6 +22,8 @@ export interface Config {
   heartbeatSeconds: number
   /** How long frames of a finished stream stay available for Last-Event-ID resume (0 = no resume). */
   resumeRetentionSeconds: number
+  /** How long storing a finished answer is retried while the database is away (0 = one attempt). */
+  storeRetrySeconds: number
   /** How long a stream whose client went away waits for a resume before the upstream is aborted. */
   resumeGraceSeconds: number
   /** Streams / frame bytes held for resume per process, and bytes of one stream. */
@@ -183,6 +185,7 @@ export function readConfig(env: Env): Config {
     heartbeatSeconds: num('HEARTBEAT_SECONDS', 15, 1, 3_600),
     resumeRetentionSeconds: num('RESUME_RETENTION_SECONDS', 120, 0, 86_400),
     resumeGraceSeconds: num('RESUME_GRACE_SECONDS', 5, 0, 600, false),
+    storeRetrySeconds: num('STORE_RETRY_SECONDS', 30, 0, 600, false),
     resumeMaxStreams: num('RESUME_MAX_STREAMS', 500, 1, 1_000_000),
     resumeMaxBytes: num('RESUME_MAX_BYTES', 32 * 1024 * 1024, 1_024, 2 ** 40),
     resumeMaxStreamBytes: num('RESUME_MAX_STREAM_BYTES', 1024 * 1024, 1_024, 2 ** 40),

@@ -14,6 +14,7 @@ import { createBeaconHandler } from './beacon.ts'
 import { createFlagReader } from './flags.ts'
 import { toBudgetedHistory } from './history.ts'
 import { createMessageStore } from './messages.ts'
+import { retryStore } from './retry-store.ts'
 import { createRateLimiter } from '../rate-limit.ts'
 import { createRealtimeBroadcast, type Broadcast } from './realtime.ts'
 import { answerResume, resumeTraceIdOf, toResumeRequest } from './resume.ts'
@@ -207,9 +208,13 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
       tracer, logger, provider, root, traceId, startedAt, model, maxTokens: max_tokens, messages: prompt,
       estimatedInputTokens: estimated, frames: transport === 'sse', retention: slot,
       graceMs: config.resumeGraceSeconds * 1000, captureContent: config.captureContent,
-      save: (answer) => inSpan(tracer, root, 'insert messages', dbSpanAttrs, () => messages.insert({
+      // Each attempt is its own span; the stream holds chat.done until one went through.
+      save: (answer) => retryStore(() => inSpan(tracer, root, 'insert messages', dbSpanAttrs, () => messages.insertAnswer({
         session_id, user_id: userId, role: 'assistant', ...answer, model, trace_id: traceId,
-      })),
+      })), {
+        withinMs: config.storeRetrySeconds * 1000,
+        onRetry: (err, attempt, delayMs) => logger.warn('could not store the answer; retrying', { attempt, delay_ms: delayMs, error: errorText(err) }, root),
+      }),
       onEnd(summary: RunSummary) {
         slot?.ended()
         bookkeeping(Promise.allSettled([

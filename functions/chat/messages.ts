@@ -23,6 +23,17 @@ export function createMessageStore(sql: Sql) {
       return row.id
     },
     /**
+     * Stores the assistant's answer once per trace: a retry after a lost reply gets the row
+     * its first attempt committed (messages_assistant_trace_idx).
+     */
+    async insertAnswer(message: NewMessage & { role: 'assistant' }): Promise<string> {
+      const [row] = await sql<{ id: string }[]>`
+        insert into public.messages ${sql(message)}
+        on conflict (trace_id) where role = 'assistant' do update set trace_id = excluded.trace_id
+        returning id`
+      return row.id
+    },
+    /**
      * Stores the user's question unless one with the same Idempotency-Key is already
      * stored: undefined then (a repeat of a request that did arrive).
      */

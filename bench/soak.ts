@@ -2,7 +2,11 @@
 // from /proc every few seconds (heap from the server probe); growth is measured from the end of
 // the warm-up to the end of the run. Prints figures; never fails on them.
 //
-//   npm run bench:soak [-- --minutes 10 --streams 500 --interval 5s --warmup 1m --engine raw|client --node-options "…"]
+//   npm run bench:soak [-- --minutes 10 --streams 500 --interval 5s --warmup 4m --engine raw|client --node-options "…"]
+//
+// The warm-up must cover the time the server's bounded caches take to fill, or their filling is
+// read as growth: the ramp (20 s) + the longest answer (60 s) + RESUME_RETENTION_SECONDS (120 s,
+// finished streams stay resumable that long) ≈ 3.5 min before the resume buffer is in steady state.
 import { parseArgs } from 'node:util'
 import { parseCount, parseDuration } from '../tools/load/args.ts'
 import type { ProbeSample } from '../tools/load/probe.ts'
@@ -17,7 +21,7 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '10' },
     streams: { type: 'string', default: '500' },
     interval: { type: 'string', default: '5s' },
-    warmup: { type: 'string', default: '1m' },
+    warmup: { type: 'string', default: '4m' },
     ramp: { type: 'string', default: '20s' },
     engine: { type: 'string', default: 'raw' },
     'node-options': { type: 'string', default: '' },
@@ -85,14 +89,14 @@ const slope = (() => {
 
 const lines: string[] = ['', `bench:soak — real server, ${streams} streams, ${values.minutes} min, RSS every ${intervalMs / 1000} s`]
 if (summary) lines.push('', formatSummary(summary))
-lines.push('', 'minute   RSS min   RSS mean   RSS max   heap used mean (probe)   server CPU mean   server lag p99 max')
+lines.push('', 'minute   RSS min   RSS mean   RSS max   heap used   heap total   array buffers   server CPU mean   server lag p99 max')
 for (let m = 0; m * 60 < (series.at(-1)?.t ?? 0); m++) {
   const xs = series.filter((s) => s.t >= m * 60 && s.t < (m + 1) * 60).map((s) => s.rss)
   const ps = probe.filter((p) => p.t >= wall0 + m * 60_000 && p.t < wall0 + (m + 1) * 60_000)
   const pm = (f: keyof ProbeSample) => (ps.length ? mean(ps.map((p) => p[f])).toFixed(0) : '–')
   const lagMax = ps.length ? Math.max(...ps.map((p) => p.lag_p99_ms)).toFixed(1) : '–'
   if (!xs.length) continue
-  lines.push(`${String(m + 1).padStart(6)}   ${Math.min(...xs).toFixed(0).padStart(7)}   ${mean(xs).toFixed(0).padStart(8)}   ${Math.max(...xs).toFixed(0).padStart(7)}   ${pm('heap_used_mib').padStart(22)}   ${(pm('cpu_percent') + '%').padStart(15)}   ${(lagMax + ' ms').padStart(18)}`)
+  lines.push(`${String(m + 1).padStart(6)}   ${Math.min(...xs).toFixed(0).padStart(7)}   ${mean(xs).toFixed(0).padStart(8)}   ${Math.max(...xs).toFixed(0).padStart(7)}   ${pm('heap_used_mib').padStart(9)}   ${pm('heap_total_mib').padStart(10)}   ${pm('array_buffers_mib').padStart(13)}   ${(pm('cpu_percent') + '%').padStart(15)}   ${(lagMax + ' ms').padStart(18)}`)
 }
 const growth = (atEnd / atWarm - 1) * 100
 lines.push(

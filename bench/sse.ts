@@ -2,6 +2,7 @@
 // Run: npx tsx bench/sse.ts   (prints figures; fails only if the two parsers disagree on the count)
 import { createParser } from 'eventsource-parser';
 import { createSSEParser } from '../shared/sse/parse.ts';
+import { createRandom } from '../shared/random.ts';
 
 const TARGET_BYTES = 50 * 1024 * 1024;
 const CHUNK_BYTES = 64 * 1024;
@@ -9,18 +10,6 @@ const WARMUP_ROUNDS = 3;
 const ROUNDS = 15;
 
 const WORDS = ['the', 'stream', 'token', 'latency', 'answer', 'model', 'café', 'naïve', 'ok 🙂', 'résumé', 'p95', 'edge'];
-
-// A fixed-seed PRNG so every run parses the same bytes.
-function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function buildStream(): { bytes: Uint8Array; frames: number } {
   const random = createRandom(42);

@@ -5,6 +5,7 @@
 // and bench/dashboard.ts.
 import { ATTR } from '../shared/telemetry/attributes.ts'
 import type { LogRow, SpanRow } from '../shared/telemetry/rows.ts'
+import { createRandom } from '../shared/random.ts'
 
 export interface SynthOptions {
   /** Last instant of the data (exclusive). */
@@ -17,18 +18,6 @@ export interface SynthOptions {
 export interface Request {
   spans: SpanRow[]
   logs: LogRow[]
-}
-
-/** mulberry32: fast, seeded, good enough for synthetic data. */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 interface Model {

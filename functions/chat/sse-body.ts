@@ -1,4 +1,4 @@
-import { HEARTBEAT, settlesWithin } from './heartbeat.ts'
+import { createHeartbeat, HEARTBEAT, type Heartbeat } from './heartbeat.ts'
 import type { AnswerRun, RunReader } from './stream.ts'
 
 export type ReaderEnd = 'done' | 'client_abort' | 'evicted'
@@ -14,18 +14,20 @@ export interface SseBodyOptions {
 /**
  * One connection's view of a run as an SSE body. highWaterMark 0: a frame is produced
  * only when the client has taken the previous one. While the run waits on the model,
- * the pending read races a timer and a `: heartbeat` comment goes out each time the
- * timer wins; the read stays in flight and is raced again on the next pull, so
- * heartbeats never pile up either.
+ * a `: heartbeat` comment goes out whenever one falls due (createHeartbeat); the model
+ * read stays in flight and is waited on again by the next pull, so heartbeats never
+ * pile up either.
  */
 export function toSseBody(run: AnswerRun, o: SseBodyOptions): ReadableStream<Uint8Array> {
   let cursor = o.fromSeq
   let sent = 0
   let closed = false
   let controller!: ReadableStreamDefaultController<Uint8Array>
+  let heartbeat: Heartbeat | undefined
   const end = (how: ReaderEnd) => {
     if (closed) return false
     closed = true
+    heartbeat?.stop()
     o.onEnd?.(how, sent)
     return true
   }
@@ -39,6 +41,7 @@ export function toSseBody(run: AnswerRun, o: SseBodyOptions): ReadableStream<Uin
   return new ReadableStream<Uint8Array>({
     start(c) {
       controller = c
+      heartbeat = createHeartbeat(o.heartbeatMs)
       run.attach(reader, o.resumed)
     },
     async pull(c) {
@@ -48,6 +51,7 @@ export function toSseBody(run: AnswerRun, o: SseBodyOptions): ReadableStream<Uin
           cursor += 1
           sent += 1
           c.enqueue(frame)
+          heartbeat!.sent()
           return
         }
         const terminal = run.terminal()
@@ -58,10 +62,11 @@ export function toSseBody(run: AnswerRun, o: SseBodyOptions): ReadableStream<Uin
           c.close()
           return
         }
-        const moved = await settlesWithin(run.advance(), o.heartbeatMs)
+        const moved = await heartbeat!.wait(run.advance())
         if (closed) return
         if (!moved) {
           c.enqueue(HEARTBEAT)
+          heartbeat!.sent()
           return
         }
       }

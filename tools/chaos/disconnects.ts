@@ -7,7 +7,7 @@ import http from 'node:http'
 import type { Socket } from 'node:net'
 import { parseCount } from '../load/args.ts'
 import { buildPrompt, promptFor } from '../load/prompt.ts'
-import { createRandom } from './fault-proxy.ts'
+import { createRandom } from '../../shared/random.ts'
 import { count, createReport, readFlags, signTokens, storedAnswers, tally, waitFor, withStack } from './scenario.ts'
 
 const flags = readFlags('disconnects', { streams: 30, duration: '20s' }, { grace: { type: 'string', default: '2' } })

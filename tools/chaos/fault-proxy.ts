@@ -10,6 +10,7 @@
 //   - half-open: a chosen share of connections stops forwarding after `afterBytes` and never
 //     closes: both sides see a live socket that carries nothing, until the proxy is closed.
 import { createServer, connect, type Server, type Socket } from 'node:net'
+import { createRandom } from '../../shared/random.ts'
 
 export interface ByteRange { min: number; max: number }
 
@@ -45,18 +46,6 @@ export interface FaultProxy {
   /** Changes the faults for connections opened from now on (scenarios switch them mid-run). */
   configure(faults: Omit<FaultOptions, 'target' | 'listen'>): void
   close(): Promise<void>
-}
-
-/** mulberry32, as the simulated provider uses: small, fast, reproducible from its seed. */
-export function createRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 const pick = (random: () => number, r: ByteRange) => r.min + Math.floor(random() * (r.max - r.min + 1))

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises'
 import postgres, { type Sql } from 'postgres'
+import { CLIENT_OPTIONS } from '../shared/db/client-options.ts'
 
 export interface Database {
   sql: Sql
@@ -15,7 +16,7 @@ export interface Database {
  */
 export async function openDatabase(url: string | undefined, dataDir: string): Promise<Database> {
   if (url) {
-    const sql = postgres(url, { max: 10, onnotice: () => {} })
+    const sql = postgres(url, { max: 10, ...CLIENT_OPTIONS })
     return { sql, url, kind: 'postgres', close: () => sql.end({ timeout: 5 }) }
   }
   const [{ PGlite }, { vector }, { PGLiteSocketServer }] = await Promise.all([
@@ -30,7 +31,7 @@ export async function openDatabase(url: string | undefined, dataDir: string): Pr
   const address = (server as unknown as { server: { address(): { port: number } } }).server.address()
   const pgliteUrl = `postgres://postgres@127.0.0.1:${address.port}/postgres`
   // PGlite is single-connection underneath; a small pool keeps the multiplexer's queue short.
-  const sql = postgres(pgliteUrl, { max: 2, onnotice: () => {} })
+  const sql = postgres(pgliteUrl, { max: 2, ...CLIENT_OPTIONS })
   return {
     sql,
     url: pgliteUrl,

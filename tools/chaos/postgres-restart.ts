@@ -30,7 +30,11 @@ const code = await withStack(flags, {
   const timers = [
     setTimeout(() => { report.observe('stopping PostgreSQL (pg_ctl stop -m immediate)'); stack.cluster!.stop(); report.observe('PostgreSQL is down') }, stopAt),
     setTimeout(() => { report.observe('starting PostgreSQL'); stack.cluster!.start(); report.observe('PostgreSQL is up') }, startAt),
+    // The load's clients are all busy with streams across the outage: ask a few new questions
+    // directly, mid-outage, to see how a request that needs the database is answered.
+    setTimeout(() => { probes = probeOutage(stack.baseUrl, tokens[0], 5) }, stopAt + outageMs / 2),
   ]
+  let probes: Promise<{ status: number; code: string; retryAfter: string | null; ms: number }[]> | undefined
   let s
   try {
     s = await runLoad({
@@ -58,9 +62,12 @@ const code = await withStack(flags, {
   report.expect('streams in flight went on to their end and were stored: all done',
     inFlight.length > 0 && inFlight.every((c) => c.outcome === 'done'),
     `${inFlight.length} in flight; end codes: ${tally(inFlight.map((c) => c.outcome === 'done' ? 'done' : c.code ?? c.outcome))}`)
-  report.expect('new chats during the outage were refused with database_unavailable, never hung',
-    during.every((c) => c.outcome === 'done' || c.code?.startsWith('database_unavailable')),
-    tally(during.map((c) => (c.outcome === 'done' ? 'done (after a retry)' : c.code ?? c.outcome))))
+  const asked = (await probes) ?? []
+  report.observe(`asked mid-outage: ${asked.map((p) => `${p.status} ${p.code} (retry-after ${p.retryAfter ?? '–'}) in ${p.ms.toFixed(0)} ms`).join('; ') || 'nothing (the outage ended first)'}`)
+  report.expect('new chats during the outage were refused at once with 503 database_unavailable and retry-after, never hung',
+    asked.length > 0 && asked.every((p) => p.status === 503 && p.code === 'database_unavailable' && p.retryAfter !== null && p.ms < 5_000)
+      && during.every((c) => c.outcome === 'done' || c.code?.startsWith('database_unavailable')),
+    `${asked.length} asked directly: ${tally(asked.map((p) => `${p.status} ${p.code}`))}; load chats started in the outage: ${tally(during.map((c) => (c.outcome === 'done' ? 'done (after a retry)' : c.code ?? c.outcome))) || 'none'}`)
   report.expect('chats after the restart succeed', after.length > 0 && after.every((c) => c.outcome === 'done' || c.outcome === 'cut_at_end'),
     `${count(after, (c) => c.outcome === 'done')} of ${after.length} done`)
 
@@ -114,3 +121,19 @@ function lastPipelineStats(output: string): { queued: number; written: number; d
 }
 
 process.exit(code)
+
+/** n chat requests at once, without retries: status, error code, retry-after and how long each took. */
+function probeOutage(baseUrl: string, token: string, n: number) {
+  return Promise.all(Array.from({ length: n }, async () => {
+    const t = performance.now()
+    const res = await fetch(`${baseUrl}/functions/v1/chat`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ session_id: crypto.randomUUID(), content: 'asked while the database is down' }),
+      signal: AbortSignal.timeout(30_000),
+    }).catch(() => undefined)
+    const body = res ? await res.text() : ''
+    let code = res ? `http_${res.status}` : 'network_error'
+    try { code = JSON.parse(body).error?.code ?? code } catch { /* a stream: it was answered */ if (res?.ok) code = 'stream' }
+    return { status: res?.status ?? 0, code, retryAfter: res?.headers.get('retry-after') ?? null, ms: performance.now() - t }
+  }))
+}

@@ -33,7 +33,7 @@ try {
   if (!only || only === 'overhead') {
     const ttfbConcurrency = int('BENCH_TTFB_CONCURRENCY', 10)
     const r = await benchOverhead(sql, { rounds, perRound, concurrency, ttfbConcurrency, cpu })
-    console.log(`1. chat handler in-process, telemetry on (tracer + Postgres pipeline + rollups + logs) vs off (no-op tracer, no pipeline)`)
+    console.log(`1. chat handler in-process, telemetry on (tracer + Postgres pipeline + rollups + logs) vs off (sampling off: trace ids only, no pipeline)`)
     console.log(`   ${r.streams} streams per mode in ${rounds} interleaved rounds; simulated provider: TTFB 20 ms, 30 tokens`)
     console.log(`   TTFB at ${ttfbConcurrency} concurrent   p50 on ${ms(r.on.p50)} off ${ms(r.off.p50)} added ${ms(r.on.p50 - r.off.p50)} (target <= 0.5 ms)`)
     console.log(`                          p95 on ${ms(r.on.p95)} off ${ms(r.off.p95)} added ${ms(r.on.p95 - r.off.p95)}`)

@@ -74,7 +74,7 @@ const isRowError = (err: unknown) =>
  */
 export function createTelemetryPipeline(sql: Sql, options: PipelineOptions = {}): TelemetryPipeline {
   const maxQueue = options.maxQueue ?? 50_000
-  const batchSize = options.batchSize ?? 2_000
+  const batchSize = options.batchSize ?? 10_000
   const concurrency = Math.max(1, options.concurrency ?? 2)
   const flushIntervalMs = options.flushIntervalMs ?? 250
   const retryMinMs = options.retryMinMs ?? 200

@@ -70,9 +70,15 @@ export async function startDashboard(env: Record<string, string> = {}): Promise<
     async login(name = 'operator', options = {}) {
       const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: options.colorScheme ?? 'light' })
       const page = await context.newPage()
-      await page.goto(`${base}/login`)
-      await page.fill('input[name="name"]', name)
-      await page.fill('input[name="token"]', OPERATOR)
+      // Hydration sets the inputs' values again (value={form?.name ?? ''}): wait for the page's
+      // scripts, then fill, and fill again if hydration still landed after the first fill.
+      await page.goto(`${base}/login`, { waitUntil: 'networkidle' })
+      for (let i = 0; i < 20; i++) {
+        await page.fill('input[name="name"]', name)
+        await page.fill('input[name="token"]', OPERATOR)
+        await page.waitForTimeout(i === 0 ? 0 : 50)
+        if (await page.inputValue('input[name="name"]') === name && await page.inputValue('input[name="token"]') === OPERATOR) break
+      }
       await Promise.all([page.waitForURL((u) => u.pathname !== '/login'), page.click('button[type="submit"]')])
       return page
     },

@@ -4,7 +4,7 @@
 import postgres from 'postgres'
 import { migrate } from '../shared/db/migrate.ts'
 import { readMigrations } from '../server/migrations.ts'
-import { noDelaySocket } from '../server/pg-socket.ts'
+import { NO_DELAY_SOCKET } from '../server/pg-socket.ts'
 import { findPgBin, startCluster } from '../tests/support/pg-cluster.ts'
 import { benchFreshness } from './telemetry-freshness.ts'
 import { benchIngest, makeRows } from './telemetry-ingest.ts'
@@ -23,7 +23,7 @@ if (!bin) throw new Error('needs a PostgreSQL server (apt-get install postgresql
 const cluster = await startCluster(bin)
 // idle_timeout 0: backends stay alive, so their CPU stays readable in /proc.
 // The server's connection settings (TCP_NODELAY: server/pg-socket.ts).
-const sql = postgres(cluster.url, { max: 10, idle_timeout: 0, onnotice: () => {}, ...({ socket: noDelaySocket } as object) })
+const sql = postgres(cluster.url, { max: 10, idle_timeout: 0, onnotice: () => {}, ...NO_DELAY_SOCKET })
 const ms = (x: number) => `${x.toFixed(2)} ms`
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import postgres, { type Sql } from 'postgres'
 import { CLIENT_OPTIONS } from '../shared/db/client-options.ts'
-import { noDelaySocket } from './pg-socket.ts'
+import { NO_DELAY_SOCKET } from './pg-socket.ts'
 
 export interface Database {
   sql: Sql
@@ -17,7 +17,7 @@ export interface Database {
  */
 export async function openDatabase(url: string | undefined, dataDir: string): Promise<Database> {
   if (url) {
-    const sql = postgres(url, { max: 10, ...CLIENT_OPTIONS, ...({ socket: noDelaySocket } as object) })
+    const sql = postgres(url, { max: 10, ...CLIENT_OPTIONS, ...NO_DELAY_SOCKET })
     return { sql, url, kind: 'postgres', close: () => sql.end({ timeout: 5 }) }
   }
   const [{ PGlite }, { vector }, { PGLiteSocketServer }] = await Promise.all([

@@ -18,3 +18,6 @@ export function noDelaySocket(options: { host: string[]; port: number[]; path?: 
   else socket.connect(options.port[0], options.host[0])
   return socket
 }
+
+/** Spread into postgres.js options (`socket` is missing from postgres.js 3.4's typings). */
+export const NO_DELAY_SOCKET = { socket: noDelaySocket } as object

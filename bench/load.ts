@@ -2,7 +2,7 @@
 // tool (its own process), at increasing stream counts. Prints figures and ratios; never fails on
 // a timing (exit 1 only if a run could not be made at all).
 //
-//   npm run bench:load [-- --levels 250,500,1000,1500,2000 --duration 40s --ramp 15s --engine raw|client --gap-budget-ms N
+//   npm run bench:load [-- --levels 500,1000,1500,1750,2000 --duration 40s --ramp 15s --engine raw|client --gap-budget-ms N
 //                          --node-options "--max-semi-space-size=64"   (Node/V8 flags for both servers)
 //                          --profile server.cpuprofile]                (CPU profile of the real server, top level, after the ramp)
 //
@@ -24,7 +24,7 @@ import { startStack } from '../tools/chaos/stack.ts'
 
 const { values } = parseArgs({
   options: {
-    levels: { type: 'string', default: '250,500,1000,1500,2000' },
+    levels: { type: 'string', default: '500,1000,1500,1750,2000' },
     duration: { type: 'string', default: '40s' },
     ramp: { type: 'string', default: '15s' },
     engine: { type: 'string', default: 'raw' },

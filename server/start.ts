@@ -12,6 +12,7 @@ import { startMaintenance } from './maintenance.ts'
 import { alertOptionsFromEnv, startAlerts } from './alerts.ts'
 import { DEV_JWT_SECRET, DEV_OPERATOR_TOKEN } from './dev-defaults.ts'
 import { createLocalAuth, localAuthEnabled } from './local-auth.ts'
+import { withNodeSse } from './sse-writer.ts'
 
 const t0 = performance.now()
 const log = (line: string) => console.error(`[streamscope] ${line}`)
@@ -41,7 +42,7 @@ const app = createFunctions(db.sql, env)
 process.env.DATABASE_URL = db.url
 process.env.OPERATOR_TOKEN = env.OPERATOR_TOKEN
 const dashboard = await loadDashboard(log)
-const functions = getRequestListener(app.fetch, { overrideGlobalObjects: false })
+const functions = getRequestListener(withNodeSse(app.fetch), { overrideGlobalObjects: false })
 const localAuth = getRequestListener(createLocalAuth({ jwtSecret: app.config.jwtSecret, enabled: localAuthEnabled(env, app.config.jwtSecret) }), { overrideGlobalObjects: false })
 
 const server = createServer((req, res) => {

@@ -1,4 +1,5 @@
-import { createHeartbeat, HEARTBEAT, type Heartbeat } from './heartbeat.ts'
+import { formatComment } from '../../shared/sse/frames.ts'
+import { createHeartbeat } from './heartbeat.ts'
 import type { AnswerRun, RunReader } from './stream.ts'
 
 export type ReaderEnd = 'done' | 'client_abort' | 'evicted'
@@ -11,68 +12,134 @@ export interface SseBodyOptions {
   onEnd?(end: ReaderEnd, framesSent: number): void
 }
 
+/** One connection's SSE body as text: what a web ReadableStream or a runtime's own socket writer sends. */
+export interface SsePump {
+  /**
+   * The next chunk if one is ready: a frame or a `: heartbeat` comment, or null once the body
+   * is complete. Undefined when nothing is ready yet: `wake` is then called (once) when there
+   * may be something: a frame, the end, or a heartbeat that fell due. No promise per frame.
+   */
+  read(wake: () => void): string | null | undefined
+  /** True once the terminal frame was handed out (the body is complete). */
+  readonly complete: boolean
+  /** The connection went away before the end. */
+  cancel(): Promise<void>
+}
+
+const HEARTBEAT = formatComment('heartbeat')
+const encoder = new TextEncoder()
+
 /**
- * One connection's view of a run as an SSE body. highWaterMark 0: a frame is produced
- * only when the client has taken the previous one. While the run waits on the model,
- * a `: heartbeat` comment goes out whenever one falls due (createHeartbeat); the model
- * read stays in flight and is waited on again by the next pull, so heartbeats never
- * pile up either.
+ * One connection's view of a run. Pull-driven: the model is read only when the client asked
+ * for a chunk and every frame so far was taken, so a slow client slows the upstream instead of
+ * growing a buffer. While a read waits on the model, a heartbeat that falls due answers it (the
+ * model read stays in flight; its frame answers the next read). Heartbeats therefore go out
+ * only to a client that is reading, and never pile up. Per frame: no timer, no promise.
  */
-export function toSseBody(run: AnswerRun, o: SseBodyOptions): ReadableStream<Uint8Array> {
+export function createSsePump(run: AnswerRun, o: SseBodyOptions): SsePump {
   let cursor = o.fromSeq
   let sent = 0
   let closed = false
-  let controller!: ReadableStreamDefaultController<Uint8Array>
-  let heartbeat: Heartbeat | undefined
+  let complete = false
+  let beatDue = false
+  let wake: (() => void) | undefined
+  const rouse = () => {
+    const w = wake
+    wake = undefined
+    w?.()
+  }
   const end = (how: ReaderEnd) => {
     if (closed) return false
     closed = true
-    heartbeat?.stop()
+    heartbeat.stop()
     o.onEnd?.(how, sent)
     return true
   }
+  const heartbeat = createHeartbeat(o.heartbeatMs, () => {
+    if (!wake) return // nobody is waiting: a client that is not reading gets no heartbeats queued
+    beatDue = true
+    rouse()
+  })
   const reader: RunReader = {
     evict() {
-      if (!end('evicted')) return
-      try { controller.close() } catch { /* already closed */ }
+      if (end('evicted')) rouse()
+    },
+    progress: rouse,
+  }
+  run.attach(reader, o.resumed)
+
+  return {
+    read(w) {
+      if (closed) return null
+      const frame = run.take(cursor + 1)
+      if (frame !== undefined) {
+        beatDue = false
+        cursor += 1
+        sent += 1
+        heartbeat.sent()
+        return frame
+      }
+      const terminal = run.terminal()
+      if (terminal !== undefined) {
+        run.release(reader)
+        end('done')
+        complete = true
+        return terminal
+      }
+      if (beatDue) {
+        beatDue = false
+        heartbeat.sent()
+        return HEARTBEAT
+      }
+      wake = w
+      run.request()
+      return undefined
+    },
+    get complete() { return complete },
+    async cancel() {
+      if (!end('client_abort')) return
+      rouse()
+      await run.detach(reader)
     },
   }
+}
 
-  return new ReadableStream<Uint8Array>({
-    start(c) {
-      controller = c
-      heartbeat = createHeartbeat(o.heartbeatMs)
-      run.attach(reader, o.resumed)
-    },
-    async pull(c) {
-      while (!closed) {
-        const frame = run.take(cursor + 1)
-        if (frame) {
-          cursor += 1
-          sent += 1
-          c.enqueue(frame)
-          heartbeat!.sent()
-          return
+/** Bodies whose pump a runtime entry may take over to write text to its socket itself. */
+const pumps = new WeakMap<ReadableStream<Uint8Array>, SsePump>()
+
+/** The SSE body as a web ReadableStream (highWaterMark 0: a chunk is made only when one is read). */
+export function toSseBody(run: AnswerRun, o: SseBodyOptions): ReadableStream<Uint8Array> {
+  const pump = createSsePump(run, o)
+  const body = new ReadableStream<Uint8Array>({
+    pull(c) {
+      pumps.delete(body) // being read as a stream now: nobody may take the pump over
+      return new Promise<void>((resolve) => {
+        const fill = () => {
+          const chunk = pump.read(fill)
+          if (chunk === undefined) return
+          try {
+            if (chunk !== null) c.enqueue(encoder.encode(chunk))
+            if (chunk === null || pump.complete) c.close()
+          } catch { /* cancelled meanwhile */ }
+          resolve()
         }
-        const terminal = run.terminal()
-        if (terminal) {
-          run.release(reader)
-          end('done')
-          c.enqueue(terminal)
-          c.close()
-          return
-        }
-        const moved = await heartbeat!.wait(run.advance())
-        if (closed) return
-        if (!moved) {
-          c.enqueue(HEARTBEAT)
-          heartbeat!.sent()
-          return
-        }
-      }
+        fill()
+      })
     },
-    async cancel() {
-      if (end('client_abort')) await run.detach(reader)
-    },
+    cancel: () => pump.cancel(),
   }, { highWaterMark: 0 })
+  pumps.set(body, pump)
+  return body
+}
+
+/**
+ * The pump behind an SSE body made by toSseBody, for a runtime entry that writes text to its
+ * socket itself instead of reading the stream (the Node server does: one less copy and no web
+ * stream machinery per frame). Taking it is final: the stream must not be read afterwards.
+ */
+export function takeSsePump(body: ReadableStream<Uint8Array> | null): SsePump | undefined {
+  if (!body || body.locked) return undefined
+  const pump = pumps.get(body)
+  pumps.delete(body)
+  return pump
 }

@@ -7,6 +7,7 @@ import { countTokens } from '../providers/tokens.ts'
 import { ProviderError, type ChatMessage, type ChatProvider, type ProviderEvent } from '../providers/types.ts'
 import { toInputMessages, toOutputMessages } from './capture.ts'
 import { toStreamStats } from './stream-stats.ts'
+import { utf8Length } from '../../shared/utf8.ts'
 
 export interface Answer {
   content: string
@@ -40,6 +41,8 @@ export interface Retention {
 /** One connection reading the run; a newer connection evicts the older. */
 export interface RunReader {
   evict(): void
+  /** A frame was added or the run ended (after a `request`). */
+  progress(): void
 }
 
 export interface AnswerRunOptions {
@@ -67,7 +70,6 @@ export interface AnswerRunOptions {
   onEnd(summary: RunSummary): void
 }
 
-const encoder = new TextEncoder()
 const round = (ms: number) => Math.round(ms * 10) / 10
 
 /**
@@ -97,11 +99,14 @@ export function startAnswerRun(o: AnswerRunOptions) {
   let ttfbMs: number | undefined
   /** Arrival of each delta, ms after the request started: one number per frame, nothing else. */
   const offsets: number[] = []
-  /** frames[i] is the frame of seq dropped + i + 1. */
-  const frames: Uint8Array[] = []
+  /**
+   * frames[i] is the frame of seq dropped + i + 1, as text: strings are cheap for the garbage
+   * collector to hold; an encoded frame is an ArrayBuffer, made (if at all) by the body writer.
+   */
+  const frames: string[] = []
   let dropped = 0
   let retention = o.retention
-  let terminal: Uint8Array | undefined
+  let terminal: string | undefined
   let outcome: Outcome | undefined
   let ended = false
   let pending: Promise<void> | undefined
@@ -111,9 +116,10 @@ export function startAnswerRun(o: AnswerRunOptions) {
   let resolveFinished!: () => void
   const finished = new Promise<void>((r) => { resolveFinished = r })
 
-  function keep(frame: Uint8Array) {
-    bytes += frame.byteLength
-    if (retention && !retention.reserve(frame.byteLength)) stopRetaining()
+  function keep(frame: string) {
+    const size = utf8Length(frame)
+    bytes += size
+    if (retention && !retention.reserve(size)) stopRetaining()
     frames.push(frame)
   }
 
@@ -124,54 +130,60 @@ export function startAnswerRun(o: AnswerRunOptions) {
   }
 
   /** The frame of `seq` if produced; without retention, older frames are let go once taken. */
-  function take(at: number): Uint8Array | undefined {
+  function take(at: number): string | undefined {
     const frame = frames[at - dropped - 1]
-    if (frame && !retention) {
+    if (frame !== undefined && !retention) {
       frames.splice(0, at - dropped)
       dropped = at
     }
     return frame
   }
 
-  async function step(): Promise<void> {
-    let event: IteratorResult<ProviderEvent>
-    try {
-      event = await events.next()
-      if (event.done) throw new ProviderError('provider_stream_error', 'provider ended the stream without finishing')
-    } catch (err) {
-      if (abort.signal.aborted || ended) return // cut(): the client left and nobody came back
-      const code = err instanceof ProviderError ? err.code : 'provider_error'
-      const message = err instanceof Error ? err.message : String(err)
-      recordError(providerSpan, err, code)
-      o.root.setStatus({ code: SpanStatusCode.ERROR, message })
-      o.logger.error('provider failed', { code, error: message }, o.root)
-      const retryAfter = err instanceof ProviderError ? err.retryAfter : undefined
-      await finish(isTimeout(err) ? 'timeout' : 'error', {
-        status: 'error', finish_reason: 'error', input_tokens: null, output_tokens: null,
-      }, { kind: 'error', code, message, ...(retryAfter !== undefined ? { retryAfter } : {}) })
-      return
-    }
+  /** A provider read settled with an event: a frame is added, or the run finishes. */
+  function onEvent(event: IteratorResult<ProviderEvent>): Promise<void> | void {
+    pending = undefined // this read is over: whatever happens next is the next advance's
+    if (event.done) return onFailure(new ProviderError('provider_stream_error', 'provider ended the stream without finishing'))
     if (ended) return
     const e = event.value
     if (e.type === 'delta') {
-      const at = performance.now() - o.startedAt
-      if (ttfbMs === undefined) {
-        ttfbMs = at
-        providerSpan.setAttribute(ATTR.timeToFirstChunk, ttfbMs / 1000)
-        providerSpan.addEvent('first_token')
+      try {
+        const at = performance.now() - o.startedAt
+        if (ttfbMs === undefined) {
+          ttfbMs = at
+          providerSpan.setAttribute(ATTR.timeToFirstChunk, ttfbMs / 1000)
+          providerSpan.addEvent('first_token')
+        }
+        offsets.push(round(at))
+        text += e.text
+        seq += 1
+        if (o.frames) keep(formatDelta({ trace_id: o.traceId, seq, delta: e.text }))
+      } catch (err) {
+        return onFailure(err)
       }
-      offsets.push(round(at))
-      text += e.text
-      seq += 1
-      if (o.frames) keep(encoder.encode(formatDelta({ trace_id: o.traceId, seq, delta: e.text })))
+      reader?.progress()
       return
     }
     providerSpan.setAttribute(ATTR.responseModel, e.response_model)
     if (e.usage.estimated) providerSpan.setAttribute(ATTR.usageEstimated, true)
-    await finish('done', {
+    return finish('done', {
       status: 'complete', finish_reason: e.finish_reason,
       input_tokens: e.usage.input_tokens, output_tokens: e.usage.output_tokens,
     }, undefined, e.usage.estimated)
+  }
+
+  /** A provider read failed (or the provider ended without finishing): the run ends with an error. */
+  function onFailure(err: unknown): Promise<void> | void {
+    pending = undefined
+    if (abort.signal.aborted || ended) return // cut(): the client left and nobody came back
+    const code = err instanceof ProviderError ? err.code : 'provider_error'
+    const message = err instanceof Error ? err.message : String(err)
+    recordError(providerSpan, err, code)
+    o.root.setStatus({ code: SpanStatusCode.ERROR, message })
+    o.logger.error('provider failed', { code, error: message }, o.root)
+    const retryAfter = err instanceof ProviderError ? err.retryAfter : undefined
+    return finish(isTimeout(err) ? 'timeout' : 'error', {
+      status: 'error', finish_reason: 'error', input_tokens: null, output_tokens: null,
+    }, { kind: 'error', code, message, ...(retryAfter !== undefined ? { retryAfter } : {}) })
   }
 
   /** Stores what was generated, closes the spans and produces the terminal frame; once. */
@@ -214,9 +226,10 @@ export function startAnswerRun(o: AnswerRunOptions) {
     }
     const terminalFrame = toTerminalFrame(o.traceId, outcome)
     if (o.frames) {
-      terminal = encoder.encode(terminalFrame)
-      bytes += terminal.byteLength
-      if (retention && !retention.reserve(terminal.byteLength)) stopRetaining()
+      terminal = terminalFrame
+      const size = utf8Length(terminal)
+      bytes += size
+      if (retention && !retention.reserve(size)) stopRetaining()
     }
     const stats = toStreamStats(offsets)
     o.root.setAttributes({
@@ -240,7 +253,12 @@ export function startAnswerRun(o: AnswerRunOptions) {
       : seq === 0 ? 0 : o.estimatedInputTokens + countTokens(text)
     o.root.end()
     resolveFinished()
-    o.onEnd({ reason, outcome, tokensUsed })
+    try {
+      o.onEnd({ reason, outcome, tokensUsed })
+    } catch (err) {
+      o.logger.error('stream end bookkeeping failed', { error: String((err as Error)?.message ?? err) }, o.root)
+    }
+    reader?.progress() // the terminal frame is ready
   }
 
   /** The client is gone and no resume came: stop the upstream and keep what was generated. */
@@ -267,7 +285,14 @@ export function startAnswerRun(o: AnswerRunOptions) {
     /** Resolves when a frame was added or the run ended; concurrent callers share one provider read. */
     advance(): Promise<void> {
       if (ended) return finished
-      return pending ??= step().finally(() => { pending = undefined })
+      return pending ??= events.next().then(onEvent, onFailure)
+    },
+    /**
+     * Starts a provider read unless one is in flight or the run ended; the attached reader's
+     * `progress` runs when it settled (a frame was added, or the run ended). No promise to keep.
+     */
+    request(): void {
+      if (!ended && !pending) pending = events.next().then(onEvent, onFailure)
     },
     attach(next: RunReader, resumed = false) {
       clearTimeout(grace)

@@ -6,7 +6,7 @@ import type { AnswerRun, RunReader } from './stream.ts'
  * (request signal) cuts the run at once: a JSON answer is not resumable.
  */
 export async function answerAsJson(run: AnswerRun, signal: AbortSignal | undefined, headers: Record<string, string>): Promise<Response> {
-  const reader: RunReader = { evict() {} }
+  const reader: RunReader = { evict() {}, progress() {} }
   run.attach(reader)
   const onAbort = () => run.detach(reader)
   signal?.addEventListener('abort', onAbort, { once: true })

@@ -14,13 +14,39 @@ function hash(text: string): number {
   return h >>> 0
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason)
-    const t = setTimeout(() => { signal.removeEventListener('abort', onAbort); resolve() }, ms)
-    const onAbort = () => { clearTimeout(t); reject(signal.reason) }
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
+/**
+ * Sleeps that an abort cuts short. One abort listener and one timer callback for the whole
+ * stream, nothing but the promise per token: at thousands of streams × 10 tokens/s, adding and
+ * removing listeners and making closures showed in profiles.
+ */
+function createSleeper(signal: AbortSignal) {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let resolveSleep: (() => void) | undefined
+  let rejectSleep: ((reason: unknown) => void) | undefined
+  const settle = (aborted: boolean) => {
+    const resolve = resolveSleep
+    const reject = rejectSleep
+    resolveSleep = rejectSleep = undefined
+    if (aborted) reject?.(signal.reason)
+    else resolve?.()
+  }
+  const wake = () => settle(false)
+  const onAbort = () => {
+    clearTimeout(timer)
+    settle(true)
+  }
+  signal.addEventListener('abort', onAbort, { once: true })
+  return {
+    sleep(ms: number): Promise<void> {
+      return new Promise((resolve, reject) => {
+        if (signal.aborted) return reject(signal.reason)
+        resolveSleep = resolve
+        rejectSleep = reject
+        timer = setTimeout(wake, ms)
+      })
+    },
+    dispose() { signal.removeEventListener('abort', onAbort) },
+  }
 }
 
 const countWords = (text: string) => text.split(/\s+/).filter(Boolean).length
@@ -46,20 +72,24 @@ export function createSimulatedProvider(config: SimulatedConfig): ChatProvider {
       const failsAt = chance() < config.midStreamFailureRate ? 1 + Math.floor(chance() * Math.max(1, length - 1)) : -1
       const gapMs = 1000 / config.tokensPerSecond
       const start = Date.now()
-
-      await sleep(config.ttfbMs, request.signal)
-      if (failsBefore) throw new ProviderError('provider_unavailable', 'simulated provider failure before first token', 503)
-      for (let i = 0; i < length; i++) {
-        if (i === failsAt) throw new ProviderError('provider_stream_error', `simulated provider failure after ${i} tokens`, 500)
-        if (i > 0) await sleep(Math.max(0, start + config.ttfbMs + i * gapMs - Date.now()), request.signal)
-        const word = WORDS[Math.floor(random() * WORDS.length)]
-        yield { type: 'delta', text: i === 0 ? word : ' ' + word }
-      }
-      yield {
-        type: 'done',
-        finish_reason: length === request.maxTokens ? 'length' : 'stop',
-        usage: { input_tokens: countWords(prompt), output_tokens: length, estimated: false },
-        response_model: request.model,
+      const sleeper = createSleeper(request.signal)
+      try {
+        await sleeper.sleep(config.ttfbMs)
+        if (failsBefore) throw new ProviderError('provider_unavailable', 'simulated provider failure before first token', 503)
+        for (let i = 0; i < length; i++) {
+          if (i === failsAt) throw new ProviderError('provider_stream_error', `simulated provider failure after ${i} tokens`, 500)
+          if (i > 0) await sleeper.sleep(Math.max(0, start + config.ttfbMs + i * gapMs - Date.now()))
+          const word = WORDS[Math.floor(random() * WORDS.length)]
+          yield { type: 'delta', text: i === 0 ? word : ' ' + word }
+        }
+        yield {
+          type: 'done',
+          finish_reason: length === request.maxTokens ? 'length' : 'stop',
+          usage: { input_tokens: countWords(prompt), output_tokens: length, estimated: false },
+          response_model: request.model,
+        }
+      } finally {
+        sleeper.dispose()
       }
     },
   }

@@ -61,4 +61,25 @@ describe('heartbeat', () => {
     for (let b = await blocks.next(); b; b = await blocks.next()) if (b.startsWith('event: ')) events++
     expect(events).toBe(51) // 50 deltas + done
   }, 20_000)
+
+  it('queues no heartbeats for a client that stopped reading while the model is silent', async () => {
+    const silent: ChatProvider = {
+      name: 'silent',
+      async *stream() {
+        await sleep(5000)
+        yield { type: 'delta', text: 'late' }
+        yield { type: 'done', finish_reason: 'stop', usage, response_model: 'silent-1' }
+      },
+    }
+    const f = createChatFixture(db.sql, { HEARTBEAT_SECONDS: '1' }, silent)
+    const res = await f.request({ session_id: crypto.randomUUID(), content: 'wait' }, { token: await f.token(USER) })
+    const blocks = createBlockReader(res.body!)
+    expect(await blocks.next()).toBe(': heartbeat\n\n') // the model is asked; its first heartbeat is read
+    await sleep(3500) // then three more intervals pass with nobody reading
+    const after: string[] = []
+    for (let b = await blocks.next(); b && !b.startsWith('event: chat.delta'); b = await blocks.next()) after.push(b)
+    // A heartbeat answers a read that waits on the model; none were made for the reads nobody made.
+    expect(after.every((b) => b === ': heartbeat\n\n'), JSON.stringify(after)).toBe(true)
+    expect(after.length).toBeLessThanOrEqual(1)
+  }, 20_000)
 })

@@ -1,0 +1,72 @@
+// The Node entry's SSE writer: the chat handler's pump written straight to the socket.
+// Real handler, real database, a real node:http server and a raw TCP client.
+import { once } from 'node:events'
+import { createServer, type Server } from 'node:http'
+import { connect } from 'node:net'
+import { getRequestListener } from '@hono/node-server'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createChatFixture, createManualProvider } from '../tests/support/chat-fixture.ts'
+import { freshDatabase, type TestDatabase } from '../tests/support/db.ts'
+import { withNodeSse } from './sse-writer.ts'
+
+let db: TestDatabase
+beforeAll(async () => { db = await freshDatabase() })
+afterAll(async () => { await db.drop() })
+
+const USER = '4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b'
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+
+async function serve(handler: (req: Request) => Promise<Response>): Promise<{ server: Server; port: number }> {
+  const server = createServer(getRequestListener(withNodeSse(handler), { overrideGlobalObjects: false }))
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  return { server, port: (server.address() as { port: number }).port }
+}
+
+describe('Node SSE writer', () => {
+  it('sends the handler\'s status and headers, then every frame in order, and reads the model no faster than the socket drains', async () => {
+    const manual = createManualProvider()
+    const f = createChatFixture(db.sql, {}, manual.provider)
+    const { server, port } = await serve(f.handler)
+    const big = 'x'.repeat(20_000)
+    const DELTAS = 1_000 // 20 MB: far more than the loopback socket buffers hold
+    manual.delta(...Array.from({ length: DELTAS }, () => big))
+    manual.done()
+
+    const body = JSON.stringify({ session_id: crypto.randomUUID(), content: 'a lot' })
+    const socket = connect(port, '127.0.0.1')
+    await once(socket, 'connect')
+    socket.write(`POST /functions/v1/chat HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${await f.token(USER)}\r\n` +
+      `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
+    socket.pause() // a client that stops reading
+    await sleep(1_000)
+    const pulledWhileStalled = manual.stats.pulled
+    expect(pulledWhileStalled).toBeGreaterThan(0)
+    expect(pulledWhileStalled).toBeLessThan(DELTAS / 2) // the rest is still upstream, not buffered in the server
+
+    const chunks: Buffer[] = []
+    socket.on('data', (d: Buffer) => chunks.push(d))
+    socket.resume()
+    await once(socket, 'end')
+    const raw = Buffer.concat(chunks).toString('latin1')
+    const head = raw.slice(0, raw.indexOf('\r\n\r\n'))
+    expect(head).toMatch(/^HTTP\/1\.1 200/)
+    expect(head).toMatch(/content-type: text\/event-stream/i)
+    expect(head).toMatch(/x-trace-id: [0-9a-f]{32}/i)
+    const ids = [...raw.matchAll(/^id: (\d+)$/gm)].map((m) => Number(m[1]))
+    expect(ids).toEqual(Array.from({ length: DELTAS }, (_, i) => i + 1))
+    expect(raw).toMatch(/event: chat\.done\ndata: /)
+    server.close()
+  }, 60_000)
+
+  it('leaves non-SSE responses to the adapter', async () => {
+    const f = createChatFixture(db.sql)
+    const { server, port } = await serve(f.handler)
+    const res = await fetch(`http://127.0.0.1:${port}/functions/v1/chat`, { method: 'POST', body: '{"nope":1}', headers: { 'content-type': 'application/json' } })
+    expect(res.status).toBe(401)
+    const json = await res.json() as { error: { code: string; trace_id: string } }
+    expect(json.error.code).toBeTruthy()
+    expect(json.error.trace_id).toMatch(/^[0-9a-f]{32}$/)
+    server.close()
+  }, 30_000)
+})

@@ -33,6 +33,9 @@ interface Entry {
 export function createResumeBuffer(limits: ResumeLimits, now: () => number = Date.now) {
   const entries = new Map<string, Entry>() // insertion order = age
   const byKey = new Map<string, string>() // user + Idempotency-Key -> trace id
+  /** Ended entries in the order they ended (= expiry order): sweeping looks only at the front. */
+  const endedQueue: { traceId: string; entry: Entry }[] = []
+  let endedHead = 0
   let total = 0
 
   const remove = (traceId: string) => {
@@ -44,7 +47,16 @@ export function createResumeBuffer(limits: ResumeLimits, now: () => number = Dat
   }
   const sweep = () => {
     const t = now()
-    for (const [id, e] of entries) if (e.endedAt !== undefined && t - e.endedAt > limits.retentionMs) remove(id)
+    while (endedHead < endedQueue.length) {
+      const { traceId, entry } = endedQueue[endedHead]
+      if (t - entry.endedAt! <= limits.retentionMs) break
+      if (entries.get(traceId) === entry) remove(traceId)
+      endedQueue[endedHead++] = undefined as never
+    }
+    if (endedHead > 1024 && endedHead * 2 > endedQueue.length) {
+      endedQueue.splice(0, endedHead)
+      endedHead = 0
+    }
   }
   const evictOldestEnded = (): boolean => {
     for (const [id, e] of entries) {
@@ -91,7 +103,11 @@ export function createResumeBuffer(limits: ResumeLimits, now: () => number = Dat
         },
         release: () => { if (held()) remove(traceId) },
         hold: (run) => { entry.run = run },
-        ended: () => { entry.endedAt = now() },
+        ended: () => {
+          if (entry.endedAt !== undefined) return
+          entry.endedAt = now()
+          endedQueue.push({ traceId, entry })
+        },
       }
     },
     get(traceId: string): { run: AnswerRun; userId: string } | undefined {

@@ -110,21 +110,30 @@ const pumps = new WeakMap<ReadableStream<Uint8Array>, SsePump>()
 /** The SSE body as a web ReadableStream (highWaterMark 0: a chunk is made only when one is read). */
 export function toSseBody(run: AnswerRun, o: SseBodyOptions): ReadableStream<Uint8Array> {
   const pump = createSsePump(run, o)
+  let controller!: ReadableStreamDefaultController<Uint8Array>
+  let resolvePull: (() => void) | undefined
+  /** Hands the stream what the pump has; true if it had something (or the stream is over). */
+  const deliver = (): boolean => {
+    const chunk = pump.read(wake)
+    if (chunk === undefined) return false
+    try {
+      if (chunk !== null) controller.enqueue(encoder.encode(chunk))
+      if (chunk === null || pump.complete) controller.close()
+    } catch { /* cancelled meanwhile */ }
+    return true
+  }
+  const wake = () => {
+    if (!deliver()) return
+    const resolve = resolvePull
+    resolvePull = undefined
+    resolve?.()
+  }
   const body = new ReadableStream<Uint8Array>({
-    pull(c) {
+    start(c) { controller = c },
+    pull() {
       pumps.delete(body) // being read as a stream now: nobody may take the pump over
-      return new Promise<void>((resolve) => {
-        const fill = () => {
-          const chunk = pump.read(fill)
-          if (chunk === undefined) return
-          try {
-            if (chunk !== null) c.enqueue(encoder.encode(chunk))
-            if (chunk === null || pump.complete) c.close()
-          } catch { /* cancelled meanwhile */ }
-          resolve()
-        }
-        fill()
-      })
+      if (deliver()) return
+      return new Promise<void>((resolve) => { resolvePull = resolve })
     },
     cancel: () => pump.cancel(),
   }, { highWaterMark: 0 })

@@ -7,3 +7,16 @@ describe('utf8Length', () => {
     for (const s of samples) expect(utf8Length(s), JSON.stringify(s)).toBe(new TextEncoder().encode(s).byteLength)
   })
 })
+
+describe('deltaFrameBytes', () => {
+  it('is the UTF-8 size of the formatted frame, escapes and all', async () => {
+    const { deltaFrameBytes, formatDelta } = await import('./sse/frames.ts')
+    const deltas = ['', 'word', ' the', 'quote " and \\ backslash', 'tab\tnewline\ncr\r', '\u0000\u001f', 'é', '日本', '🙂', '\ud800 lone', '\u2028\u2029']
+    for (const delta of deltas) {
+      for (const seq of [1, 9, 10, 999, 123456]) {
+        const f = { trace_id: '0123456789abcdef0123456789abcdef', seq, delta }
+        expect(deltaFrameBytes(f), `${JSON.stringify(delta)} seq ${seq}`).toBe(new TextEncoder().encode(formatDelta(f)).byteLength)
+      }
+    }
+  })
+})

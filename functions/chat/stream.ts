@@ -1,5 +1,5 @@
 import { SpanKind, SpanStatusCode, type Span, type Tracer } from '@opentelemetry/api'
-import { formatDelta, formatDone, formatError, type DoneFrame } from '../../shared/sse/frames.ts'
+import { deltaFrameBytes, formatDelta, formatDone, formatError, type DoneFrame } from '../../shared/sse/frames.ts'
 import { ATTR } from '../../shared/telemetry/attributes.ts'
 import type { Logger } from '../../shared/telemetry/logger.ts'
 import { injectHeaders, recordError, startChild } from '../../shared/telemetry/spans.ts'
@@ -100,10 +100,11 @@ export function startAnswerRun(o: AnswerRunOptions) {
   /** Arrival of each delta, ms after the request started: one number per frame, nothing else. */
   const offsets: number[] = []
   /**
-   * frames[i] is the frame of seq dropped + i + 1, as text: strings are cheap for the garbage
-   * collector to hold; an encoded frame is an ArrayBuffer, made (if at all) by the body writer.
+   * deltas[i] is the text of the frame of seq dropped + i + 1. The frame itself is formatted when a
+   * reader takes it: what is held for resume is only the model's text, which `text` references
+   * anyway — no per-frame string in the heap for the lifetime of a resumable stream.
    */
-  const frames: string[] = []
+  const deltas: string[] = []
   let dropped = 0
   let retention = o.retention
   let terminal: string | undefined
@@ -116,11 +117,11 @@ export function startAnswerRun(o: AnswerRunOptions) {
   let resolveFinished!: () => void
   const finished = new Promise<void>((r) => { resolveFinished = r })
 
-  function keep(frame: string) {
-    const size = utf8Length(frame)
+  function keep(delta: string) {
+    const size = deltaFrameBytes({ trace_id: o.traceId, seq, delta })
     bytes += size
     if (retention && !retention.reserve(size)) stopRetaining()
-    frames.push(frame)
+    deltas.push(delta)
   }
 
   function stopRetaining() {
@@ -131,12 +132,13 @@ export function startAnswerRun(o: AnswerRunOptions) {
 
   /** The frame of `seq` if produced; without retention, older frames are let go once taken. */
   function take(at: number): string | undefined {
-    const frame = frames[at - dropped - 1]
-    if (frame !== undefined && !retention) {
-      frames.splice(0, at - dropped)
+    const delta = deltas[at - dropped - 1]
+    if (delta === undefined) return undefined
+    if (!retention) {
+      deltas.splice(0, at - dropped)
       dropped = at
     }
-    return frame
+    return formatDelta({ trace_id: o.traceId, seq: at, delta })
   }
 
   /** A provider read settled with an event: a frame is added, or the run finishes. */
@@ -156,7 +158,7 @@ export function startAnswerRun(o: AnswerRunOptions) {
         offsets.push(round(at))
         text += e.text
         seq += 1
-        if (o.frames) keep(formatDelta({ trace_id: o.traceId, seq, delta: e.text }))
+        if (o.frames) keep(e.text)
       } catch (err) {
         return onFailure(err)
       }

@@ -141,6 +141,9 @@ export function startAnswerRun(o: AnswerRunOptions) {
     return formatDelta({ trace_id: o.traceId, seq: at, delta })
   }
 
+  /** The provider read in flight, or a new one: one at a time, however many callers. */
+  const read = () => pending ??= events.next().then(onEvent, onFailure)
+
   /** A provider read settled with an event: a frame is added, or the run finishes. */
   function onEvent(event: IteratorResult<ProviderEvent>): Promise<void> | void {
     pending = undefined // this read is over: whatever happens next is the next advance's
@@ -286,15 +289,14 @@ export function startAnswerRun(o: AnswerRunOptions) {
     resumable: () => retention !== undefined,
     /** Resolves when a frame was added or the run ended; concurrent callers share one provider read. */
     advance(): Promise<void> {
-      if (ended) return finished
-      return pending ??= events.next().then(onEvent, onFailure)
+      return ended ? finished : read()
     },
     /**
      * Starts a provider read unless one is in flight or the run ended; the attached reader's
      * `progress` runs when it settled (a frame was added, or the run ended). No promise to keep.
      */
     request(): void {
-      if (!ended && !pending) pending = events.next().then(onEvent, onFailure)
+      if (!ended) read()
     },
     attach(next: RunReader, resumed = false) {
       clearTimeout(grace)

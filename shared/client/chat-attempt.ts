@@ -196,6 +196,8 @@ async function readStream(body: ReadableStream<Uint8Array>, req: AttemptRequest,
 async function readFrames(body: ReadableStream<Uint8Array>, req: AttemptRequest, state: AttemptState, hooks: AttemptHooks, idle?: IdleWatch): Promise<AttemptOutcome> {
   try {
     for await (const ev of parseSSE(body, { onRetry: hooks.onStreamRetry })) {
+      // Frames read in the same chunk as the one whose callback aborted are not delivered.
+      if (req.signal.aborted) return { kind: 'aborted' }
       if (ev.event === 'chat.delta') {
         const frame = JSON.parse(ev.data) as { seq?: unknown; delta?: unknown }
         const seq = asNumber(frame.seq) ?? Number(ev.id)

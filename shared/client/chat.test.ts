@@ -256,6 +256,18 @@ describe('streamChat', () => {
     expect(result).toMatchObject({ text: 'a', error: { code: 'aborted', message: 'stop pressed', trace_id: TRACE, retryable: false } })
   })
 
+  it('delivers no delta after an abort, even ones already read in the same chunk', async () => {
+    const controller = new AbortController()
+    const seen: number[] = []
+    // Five frames in one chunk: a fast server's frames often arrive together.
+    const { result } = await run([sse([[1, 2, 3, 4, 5].map((n) => delta(n, `t${n} `)).join('') + done])], {
+      signal: controller.signal,
+      onDelta: (e) => { seen.push(e.seq); if (e.seq === 3) controller.abort(new Error('stop pressed')) },
+    })
+    expect(seen).toEqual([1, 2, 3])
+    expect(result).toMatchObject({ text: 't1 t2 t3 ', done: null, error: { code: 'aborted', message: 'stop pressed' } })
+  })
+
   it('aborts the request when the consumer stops iterating', async () => {
     let signal: AbortSignal | undefined
     const { fetch } = scripted([(init) => {

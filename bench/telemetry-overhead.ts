@@ -1,10 +1,11 @@
 // What telemetry costs a stream: the chat handler in-process (Request -> Response),
 // simulated provider with a fixed TTFB, many concurrent streams, telemetry fully on
-// (tracer, Postgres pipeline, rollups, logs) vs off (no-op tracer, no pipeline),
+// (tracer, Postgres pipeline, rollups, logs) vs off (sampling off, no pipeline),
 // interleaved rounds in the same process against the same database.
 import type { Sql } from 'postgres'
 import { createNoopTelemetry, createTelemetry, type Telemetry } from '../shared/telemetry/telemetry.ts'
 import { createChatFixture } from '../tests/support/chat-fixture.ts'
+import { createFloorTelemetry } from './telemetry-floor.ts'
 import type { CpuMeter } from './telemetry-cpu.ts'
 
 export const BENCH_ENV = {
@@ -51,59 +52,79 @@ interface ModeFigures {
   nodeMsPerStream: number
 }
 
-export interface OverheadResult { on: ModeFigures; off: ModeFigures; streams: number }
+/**
+ * off: sampling off, no pipeline. on: the product's telemetry. floor: the spans alone,
+ * COPYed as rows and nothing else (bench/telemetry-floor.ts) — what any Postgres
+ * telemetry of this shape costs on this machine.
+ */
+export type Mode = 'off' | 'on' | 'floor'
+export const MODES: Mode[] = ['off', 'on', 'floor']
+
+export interface OverheadResult {
+  figures: Record<Mode, ModeFigures>
+  /** Per round, a mode's throughput over off's in the same round: robust to a machine whose speed drifts. */
+  roundRatios: Record<Exclude<Mode, 'off'>, number[]>
+  streams: number
+}
 
 export interface OverheadOptions { rounds: number; perRound: number; concurrency: number; ttfbConcurrency: number; cpu: CpuMeter }
 
 export async function benchOverhead(sql: Sql, o: OverheadOptions): Promise<OverheadResult> {
-  const modes: Record<'on' | 'off', Telemetry> = {
-    on: createTelemetry({ serviceName: 'bench', sql, writeLog: () => {} }),
+  const telemetry: Record<Mode, Telemetry> = {
     off: createNoopTelemetry(),
+    on: createTelemetry({ serviceName: 'bench', sql, writeLog: () => {} }),
+    floor: createFloorTelemetry(sql),
   }
-  const fixtures = {
-    on: createChatFixture(sql, BENCH_ENV, undefined, { telemetry: modes.on, broadcast: null }),
-    off: createChatFixture(sql, BENCH_ENV, undefined, { telemetry: modes.off, broadcast: null }),
-  }
+  const fixtures = Object.fromEntries(MODES.map((m) => [m, createChatFixture(sql, BENCH_ENV, undefined, { telemetry: telemetry[m], broadcast: null })])) as Record<Mode, ReturnType<typeof createChatFixture>>
   const token = await fixtures.on.token(crypto.randomUUID(), 3600)
-  const ttfb = { on: [] as number[], off: [] as number[] }
-  const wall = { on: 0, off: 0 }
-  const cpu = { on: 0, off: 0 }
-  const nodeCpu = { on: 0, off: 0 }
-  const streams = { on: 0, off: 0 }
+  const zero = () => ({ off: 0, on: 0, floor: 0 })
+  const ttfb: Record<Mode, number[]> = { off: [], on: [], floor: [] }
+  let wall = zero(), cpu = zero(), nodeCpu = zero(), streams = zero()
 
-  const run = async (mode: 'on' | 'off', concurrency: number, record: (t: number) => void) => {
+  const run = async (mode: Mode, concurrency: number, record: (t: number) => void) => {
     let next = 0
     await Promise.all(Array.from({ length: concurrency }, async () => {
       while (next++ < o.perRound) record((await timedStream(fixtures[mode], token)).ttfbMs)
     }))
   }
-  // Throughput round: saturated; the telemetry of `on` is flushed inside the timed window.
-  const throughput = async (mode: 'on' | 'off') => {
+  // Throughput round: saturated; the mode's telemetry is flushed inside the timed window.
+  let roundRate = zero()
+  const throughput = async (mode: Mode) => {
     const c0 = await o.cpu.read()
     const t = performance.now()
     await run(mode, o.concurrency, () => {})
-    await modes[mode].flush()
-    wall[mode] += performance.now() - t
+    await telemetry[mode].flush()
+    const elapsed = performance.now() - t
+    wall[mode] += elapsed
+    roundRate[mode] = o.perRound / elapsed
     const c1 = await o.cpu.read()
     cpu[mode] += c1.nodeMs - c0.nodeMs + c1.pgMs - c0.pgMs
     nodeCpu[mode] += c1.nodeMs - c0.nodeMs
     streams[mode] += o.perRound
   }
-  const latency = (mode: 'on' | 'off') => run(mode, o.ttfbConcurrency, (t) => ttfb[mode].push(t))
+  const latency = (mode: Mode) => run(mode, o.ttfbConcurrency, (t) => ttfb[mode].push(t))
 
-  await throughput('on') // warm-up (JIT, pools, plans), not counted
-  await throughput('off')
-  wall.on = wall.off = cpu.on = cpu.off = nodeCpu.on = nodeCpu.off = streams.on = streams.off = 0
+  for (const mode of MODES) await throughput(mode) // warm-up (JIT, pools, plans), not counted
+  // A running deployment's autovacuum has analyzed its tables; a benchmark this short
+  // gets ahead of it, and a generic plan cached while public.messages was empty (a seq
+  // scan of the user's history) made the chat's own queries slower every round.
+  await sql`analyze`
+  wall = zero(); cpu = zero(); nodeCpu = zero(); streams = zero()
+  const roundRatios: OverheadResult['roundRatios'] = { on: [], floor: [] }
   for (let r = 0; r < o.rounds; r++) {
-    for (const mode of r % 2 ? ['off', 'on'] as const : ['on', 'off'] as const) {
+    roundRate = zero()
+    for (let i = 0; i < MODES.length; i++) {
+      const mode = MODES[(i + r) % MODES.length] // each mode takes each place in the order
       await latency(mode)
       await throughput(mode)
     }
+    roundRatios.on.push(roundRate.on / roundRate.off)
+    roundRatios.floor.push(roundRate.floor / roundRate.off)
   }
-  await modes.on.shutdown()
-  const figures = (mode: 'on' | 'off'): ModeFigures => ({
+  await Promise.all(MODES.map((m) => telemetry[m].shutdown()))
+  const figures = (mode: Mode): ModeFigures => ({
     p50: quantile(ttfb[mode], 0.5), p95: quantile(ttfb[mode], 0.95),
     streamsPerSecond: streams[mode] / (wall[mode] / 1000), cpuMsPerStream: cpu[mode] / streams[mode], nodeMsPerStream: nodeCpu[mode] / streams[mode],
   })
-  return { on: figures('on'), off: figures('off'), streams: o.rounds * o.perRound }
+  return { figures: { off: figures('off'), on: figures('on'), floor: figures('floor') }, roundRatios, streams: o.rounds * o.perRound }
 }

@@ -1,6 +1,6 @@
 // npm run bench:telemetry — the three telemetry benchmarks of issue 4, figures and
 // ratios against a baseline measured in the same run. Not a test: no assertions.
-//   BENCH_SPANS (200000), BENCH_ROUNDS (6), BENCH_STREAMS (200 per round), BENCH_CONCURRENCY (50)
+//   BENCH_SPANS (200000), BENCH_ROUNDS (6), BENCH_STREAMS (600 per round), BENCH_CONCURRENCY (50)
 import postgres from 'postgres'
 import { migrate } from '../shared/db/migrate.ts'
 import { readMigrations } from '../server/migrations.ts'
@@ -14,7 +14,7 @@ import { benchOverhead } from './telemetry-overhead.ts'
 const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
 const spans = int('BENCH_SPANS', 200_000)
 const rounds = int('BENCH_ROUNDS', 6)
-const perRound = int('BENCH_STREAMS', 200)
+const perRound = int('BENCH_STREAMS', 600)
 const concurrency = int('BENCH_CONCURRENCY', 50)
 const only = process.env.BENCH_ONLY // overhead | ingest | freshness
 
@@ -35,12 +35,17 @@ try {
   if (!only || only === 'overhead') {
     const ttfbConcurrency = int('BENCH_TTFB_CONCURRENCY', 10)
     const r = await benchOverhead(sql, { rounds, perRound, concurrency, ttfbConcurrency, cpu })
-    console.log(`1. chat handler in-process, telemetry on (tracer + Postgres pipeline + rollups + logs) vs off (sampling off: trace ids only, no pipeline)`)
-    console.log(`   ${r.streams} streams per mode in ${rounds} interleaved rounds; simulated provider: TTFB 20 ms, 30 tokens`)
-    console.log(`   TTFB at ${ttfbConcurrency} concurrent   p50 on ${ms(r.on.p50)} off ${ms(r.off.p50)} added ${ms(r.on.p50 - r.off.p50)} (target <= 0.5 ms)`)
-    console.log(`                          p95 on ${ms(r.on.p95)} off ${ms(r.off.p95)} added ${ms(r.on.p95 - r.off.p95)}`)
-    console.log(`   throughput at ${concurrency} concurrent   on ${r.on.streamsPerSecond.toFixed(1)}/s off ${r.off.streamsPerSecond.toFixed(1)}/s ratio ${pct(r.on.streamsPerSecond / r.off.streamsPerSecond)} (target >= 95 %)`)
-    console.log(`   CPU per stream (node + postgres)  on ${ms(r.on.cpuMsPerStream)} off ${ms(r.off.cpuMsPerStream)} (node alone: on ${ms(r.on.nodeMsPerStream)} off ${ms(r.off.nodeMsPerStream)}); CPU-bound throughput ratio ${pct(r.off.cpuMsPerStream / r.on.cpuMsPerStream)}\n`)
+    const { off, on, floor } = r.figures
+    console.log(`1. chat handler in-process, telemetry on (tracer + Postgres pipeline + pricing + rollups + logs) vs off (sampling off: trace ids only, no pipeline)`)
+    console.log(`   ${r.streams} streams per mode in ${rounds} interleaved rounds; simulated provider: TTFB 20 ms, 30 tokens; Postgres on the same cores`)
+    console.log(`   TTFB at ${ttfbConcurrency} concurrent   p50 on ${ms(on.p50)} off ${ms(off.p50)} added ${ms(on.p50 - off.p50)} (target <= 0.5 ms)`)
+    console.log(`                          p95 on ${ms(on.p95)} off ${ms(off.p95)} added ${ms(on.p95 - off.p95)}`)
+    const spread = (xs: number[]) => `median ${pct(median(xs))} (rounds ${[...xs].sort((a, b) => a - b).map(pct).join(', ')})`
+    console.log(`   throughput at ${concurrency} concurrent   on ${on.streamsPerSecond.toFixed(1)}/s off ${off.streamsPerSecond.toFixed(1)}/s ratio ${pct(on.streamsPerSecond / off.streamsPerSecond)} (target >= 95 %)`)
+    console.log(`     per round, on / off of the same round: ${spread(r.roundRatios.on)}`)
+    console.log(`   CPU per stream (node + postgres)  on ${ms(on.cpuMsPerStream)} off ${ms(off.cpuMsPerStream)} (node alone: on ${ms(on.nodeMsPerStream)} off ${ms(off.nodeMsPerStream)}); CPU-bound throughput ratio ${pct(off.cpuMsPerStream / on.cpuMsPerStream)}`)
+    console.log(`   floor (the spans alone, COPYed: no pricing, rollups or logs)  throughput ${floor.streamsPerSecond.toFixed(1)}/s ratio ${pct(floor.streamsPerSecond / off.streamsPerSecond)}, per round ${spread(r.roundRatios.floor)}`)
+    console.log(`     CPU per stream ${ms(floor.cpuMsPerStream)} (node ${ms(floor.nodeMsPerStream)}); TTFB p50 added ${ms(floor.p50 - off.p50)}\n`)
   }
   if (!only || only === 'ingest') {
     const rows = makeRows(spans)

@@ -5,26 +5,26 @@
 import { ExportResultCode } from '@opentelemetry/core'
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base'
 import type { Sql } from 'postgres'
-import { copySpans } from '../shared/telemetry/copy-spans.ts'
-import type { SpanRow } from '../shared/telemetry/rows.ts'
+import { copyTransaction, spanCopyLine } from '../shared/telemetry/copy.ts'
+import { SPAN_COLUMNS } from '../shared/telemetry/insert.ts'
 import { createTelemetry, type Telemetry } from '../shared/telemetry/telemetry.ts'
 import { toSpanRow } from '../shared/telemetry/to-span-row.ts'
 
 export function createFloorTelemetry(sql: Sql): Telemetry {
-  let rows: SpanRow[] = []
+  let rows: { line: string }[] = []
   let writing: Promise<void> | undefined
   let timer: ReturnType<typeof setTimeout> | undefined
   const write = async () => {
     while (rows.length) {
       const batch = rows
       rows = []
-      await sql.begin(async (tx) => { await copySpans(tx, batch); await tx`select 1` })
+      await copyTransaction(sql, async (copy, tx) => { await copy('telemetry.spans', SPAN_COLUMNS, batch); await tx`select 1` })
     }
   }
   const drain = () => (writing ??= write().finally(() => { writing = undefined }))
   const exporter: SpanExporter = {
     export(spans: ReadableSpan[], done) {
-      for (const s of spans) rows.push(toSpanRow(s))
+      for (const s of spans) rows.push({ line: spanCopyLine(toSpanRow(s)) })
       timer ??= setTimeout(() => { timer = undefined; void drain() }, 250)
       done({ code: ExportResultCode.SUCCESS })
     },

@@ -13,6 +13,9 @@ export const BENCH_ENV = {
   RATE_LIMIT_RPM: '0', RATE_LIMIT_TPM: '0', LOG_LEVEL: 'info',
 }
 
+/** BENCH_ENV with answers of `min`..`max` tokens. */
+export const benchEnv = (min: number, max = min) => ({ ...BENCH_ENV, SIM_MIN_TOKENS: String(min), SIM_MAX_TOKENS: String(max) })
+
 export interface StreamTiming { ttfbMs: number; endAt: number; traceId: string }
 
 const decoder = new TextDecoder()
@@ -45,8 +48,10 @@ interface ModeFigures {
   /** TTFB at `ttfbConcurrency` concurrent streams (not saturated). */
   p50: number
   p95: number
-  /** Completed streams per second at `concurrency` concurrent streams (saturated). */
+  /** Completed streams per second at `concurrency` concurrent streams. */
   streamsPerSecond: number
+  /** Completed streams per second at `capacityConcurrency`: as many as the machine can serve. */
+  capacityPerSecond: number
   /** CPU of this process + the database per stream, ms. */
   cpuMsPerStream: number
   nodeMsPerStream: number
@@ -64,10 +69,15 @@ export interface OverheadResult {
   figures: Record<Mode, ModeFigures>
   /** Per round, a mode's throughput over off's in the same round: robust to a machine whose speed drifts. */
   roundRatios: Record<Exclude<Mode, 'off'>, number[]>
+  /** The same for capacity. */
+  capacityRatios: Record<Exclude<Mode, 'off'>, number[]>
   streams: number
 }
 
-export interface OverheadOptions { rounds: number; perRound: number; concurrency: number; ttfbConcurrency: number; cpu: CpuMeter }
+export interface OverheadOptions {
+  rounds: number; perRound: number; concurrency: number; capacityConcurrency: number; ttfbConcurrency: number; cpu: CpuMeter
+  env?: Record<string, string>
+}
 
 export async function benchOverhead(sql: Sql, o: OverheadOptions): Promise<OverheadResult> {
   const telemetry: Record<Mode, Telemetry> = {
@@ -75,16 +85,16 @@ export async function benchOverhead(sql: Sql, o: OverheadOptions): Promise<Overh
     on: createTelemetry({ serviceName: 'bench', sql, writeLog: () => {} }),
     floor: createFloorTelemetry(sql),
   }
-  const fixtures = Object.fromEntries(MODES.map((m) => [m, createChatFixture(sql, BENCH_ENV, undefined, { telemetry: telemetry[m], broadcast: null })])) as Record<Mode, ReturnType<typeof createChatFixture>>
+  const fixtures = Object.fromEntries(MODES.map((m) => [m, createChatFixture(sql, o.env ?? BENCH_ENV, undefined, { telemetry: telemetry[m], broadcast: null })])) as Record<Mode, ReturnType<typeof createChatFixture>>
   const token = await fixtures.on.token(crypto.randomUUID(), 3600)
   const zero = () => ({ off: 0, on: 0, floor: 0 })
   const ttfb: Record<Mode, number[]> = { off: [], on: [], floor: [] }
   let wall = zero(), cpu = zero(), nodeCpu = zero(), streams = zero()
 
-  const run = async (mode: Mode, concurrency: number, record: (t: number) => void) => {
+  const run = async (mode: Mode, concurrency: number, record: (t: number) => void, count = o.perRound) => {
     let next = 0
     await Promise.all(Array.from({ length: concurrency }, async () => {
-      while (next++ < o.perRound) record((await timedStream(fixtures[mode], token)).ttfbMs)
+      while (next++ < count) record((await timedStream(fixtures[mode], token)).ttfbMs)
     }))
   }
   // Throughput round: saturated; the mode's telemetry is flushed inside the timed window.
@@ -103,28 +113,45 @@ export async function benchOverhead(sql: Sql, o: OverheadOptions): Promise<Overh
     streams[mode] += o.perRound
   }
   const latency = (mode: Mode) => run(mode, o.ttfbConcurrency, (t) => ttfb[mode].push(t))
+  // Capacity round: enough concurrent streams that the machine, not the pacing, is the
+  // limit, and enough streams per round that the ramp-up and the tail are a small part.
+  const capacityCount = Math.max(o.perRound, 5 * o.capacityConcurrency)
+  let capacityWall = zero(), capacityStreams = zero(), capacityRate = zero()
+  const capacity = async (mode: Mode) => {
+    const t = performance.now()
+    await run(mode, o.capacityConcurrency, () => {}, capacityCount)
+    await telemetry[mode].flush()
+    const elapsed = performance.now() - t
+    capacityWall[mode] += elapsed
+    capacityStreams[mode] += capacityCount
+    capacityRate[mode] = capacityCount / elapsed
+  }
 
-  for (const mode of MODES) await throughput(mode) // warm-up (JIT, pools, plans), not counted
+  for (const mode of MODES) { await throughput(mode); await capacity(mode) } // warm-up (JIT, pools, plans), not counted
   // A running deployment's autovacuum has analyzed its tables; a benchmark this short
   // gets ahead of it, and a generic plan cached while public.messages was empty (a seq
   // scan of the user's history) made the chat's own queries slower every round.
   await sql`analyze`
-  wall = zero(); cpu = zero(); nodeCpu = zero(); streams = zero()
+  wall = zero(); cpu = zero(); nodeCpu = zero(); streams = zero(); capacityWall = zero(); capacityStreams = zero()
   const roundRatios: OverheadResult['roundRatios'] = { on: [], floor: [] }
+  const capacityRatios: OverheadResult['capacityRatios'] = { on: [], floor: [] }
   for (let r = 0; r < o.rounds; r++) {
     roundRate = zero()
     for (let i = 0; i < MODES.length; i++) {
       const mode = MODES[(i + r) % MODES.length] // each mode takes each place in the order
       await latency(mode)
       await throughput(mode)
+      await capacity(mode)
     }
     roundRatios.on.push(roundRate.on / roundRate.off)
     roundRatios.floor.push(roundRate.floor / roundRate.off)
+    capacityRatios.on.push(capacityRate.on / capacityRate.off)
+    capacityRatios.floor.push(capacityRate.floor / capacityRate.off)
   }
   await Promise.all(MODES.map((m) => telemetry[m].shutdown()))
   const figures = (mode: Mode): ModeFigures => ({
     p50: quantile(ttfb[mode], 0.5), p95: quantile(ttfb[mode], 0.95),
-    streamsPerSecond: streams[mode] / (wall[mode] / 1000), cpuMsPerStream: cpu[mode] / streams[mode], nodeMsPerStream: nodeCpu[mode] / streams[mode],
+    streamsPerSecond: streams[mode] / (wall[mode] / 1000), capacityPerSecond: capacityStreams[mode] / (capacityWall[mode] / 1000), cpuMsPerStream: cpu[mode] / streams[mode], nodeMsPerStream: nodeCpu[mode] / streams[mode],
   })
-  return { figures: { off: figures('off'), on: figures('on'), floor: figures('floor') }, roundRatios, streams: o.rounds * o.perRound }
+  return { figures: { off: figures('off'), on: figures('on'), floor: figures('floor') }, roundRatios, capacityRatios, streams: o.rounds * o.perRound }
 }

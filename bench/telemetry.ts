@@ -1,6 +1,7 @@
 // npm run bench:telemetry — the three telemetry benchmarks of issue 4, figures and
 // ratios against a baseline measured in the same run. Not a test: no assertions.
-//   BENCH_SPANS (200000), BENCH_ROUNDS (6), BENCH_STREAMS (600 per round), BENCH_CONCURRENCY (50)
+//   BENCH_SPANS (200000), BENCH_ROUNDS (6), BENCH_STREAMS (600 per round), BENCH_CONCURRENCY (50),
+//   BENCH_CAPACITY_CONCURRENCY (200), BENCH_TOKENS (answer lengths: '30,20-120')
 import postgres from 'postgres'
 import { migrate } from '../shared/db/migrate.ts'
 import { readMigrations } from '../server/migrations.ts'
@@ -9,7 +10,7 @@ import { findPgBin, startCluster } from '../tests/support/pg-cluster.ts'
 import { benchFreshness } from './telemetry-freshness.ts'
 import { benchIngest, makeRows } from './telemetry-ingest.ts'
 import { createCpuMeter } from './telemetry-cpu.ts'
-import { benchOverhead } from './telemetry-overhead.ts'
+import { benchEnv, benchOverhead } from './telemetry-overhead.ts'
 
 const int = (name: string, fallback: number) => Number(process.env[name] ?? fallback)
 const spans = int('BENCH_SPANS', 200_000)
@@ -34,18 +35,27 @@ try {
   const cpu = await createCpuMeter(sql)
   if (!only || only === 'overhead') {
     const ttfbConcurrency = int('BENCH_TTFB_CONCURRENCY', 10)
-    const r = await benchOverhead(sql, { rounds, perRound, concurrency, ttfbConcurrency, cpu })
-    const { off, on, floor } = r.figures
-    console.log(`1. chat handler in-process, telemetry on (tracer + Postgres pipeline + pricing + rollups + logs) vs off (sampling off: trace ids only, no pipeline)`)
-    console.log(`   ${r.streams} streams per mode in ${rounds} interleaved rounds; simulated provider: TTFB 20 ms, 30 tokens; Postgres on the same cores`)
-    console.log(`   TTFB at ${ttfbConcurrency} concurrent   p50 on ${ms(on.p50)} off ${ms(off.p50)} added ${ms(on.p50 - off.p50)} (target <= 0.5 ms)`)
-    console.log(`                          p95 on ${ms(on.p95)} off ${ms(off.p95)} added ${ms(on.p95 - off.p95)}`)
-    const spread = (xs: number[]) => `median ${pct(median(xs))} (rounds ${[...xs].sort((a, b) => a - b).map(pct).join(', ')})`
-    console.log(`   throughput at ${concurrency} concurrent   on ${on.streamsPerSecond.toFixed(1)}/s off ${off.streamsPerSecond.toFixed(1)}/s ratio ${pct(on.streamsPerSecond / off.streamsPerSecond)} (target >= 95 %)`)
-    console.log(`     per round, on / off of the same round: ${spread(r.roundRatios.on)}`)
-    console.log(`   CPU per stream (node + postgres)  on ${ms(on.cpuMsPerStream)} off ${ms(off.cpuMsPerStream)} (node alone: on ${ms(on.nodeMsPerStream)} off ${ms(off.nodeMsPerStream)}); CPU-bound throughput ratio ${pct(off.cpuMsPerStream / on.cpuMsPerStream)}`)
-    console.log(`   floor (the spans alone, COPYed: no pricing, rollups or logs)  throughput ${floor.streamsPerSecond.toFixed(1)}/s ratio ${pct(floor.streamsPerSecond / off.streamsPerSecond)}, per round ${spread(r.roundRatios.floor)}`)
-    console.log(`     CPU per stream ${ms(floor.cpuMsPerStream)} (node ${ms(floor.nodeMsPerStream)}); TTFB p50 added ${ms(floor.p50 - off.p50)}\n`)
+    const capacityConcurrency = int('BENCH_CAPACITY_CONCURRENCY', 200)
+    // Answer lengths: 30 tokens (short answers: the fixed cost of a request's telemetry
+    // weighs most) and the simulated provider's own default, 20-120 tokens.
+    const workloads = (process.env.BENCH_TOKENS ?? '30,20-120').split(',').map((w) => w.split('-').map(Number))
+    for (const [min, max = min] of workloads) {
+      const r = await benchOverhead(sql, { rounds, perRound, concurrency, capacityConcurrency, ttfbConcurrency, cpu, env: benchEnv(min, max) })
+      const { off, on, floor } = r.figures
+      const tokens = min === max ? `${min} tokens` : `${min}-${max} tokens`
+      console.log(`1. chat handler in-process, telemetry on (tracer + Postgres pipeline + pricing + rollups + logs) vs off (sampling off: trace ids only, no pipeline)`)
+      console.log(`   answers of ${tokens}; ${r.streams} streams per mode in ${rounds} interleaved rounds; simulated provider: TTFB 20 ms, 4000 tokens/s; Postgres on the same 2 cores`)
+      console.log(`   TTFB at ${ttfbConcurrency} concurrent   p50 on ${ms(on.p50)} off ${ms(off.p50)} added ${ms(on.p50 - off.p50)} (target <= 0.5 ms)`)
+      console.log(`                          p95 on ${ms(on.p95)} off ${ms(off.p95)} added ${ms(on.p95 - off.p95)}`)
+      const spread = (xs: number[]) => `median ${pct(median(xs))} (rounds ${[...xs].sort((a, b) => a - b).map(pct).join(', ')})`
+      console.log(`   throughput at ${concurrency} concurrent   on ${on.streamsPerSecond.toFixed(1)}/s off ${off.streamsPerSecond.toFixed(1)}/s ratio ${pct(on.streamsPerSecond / off.streamsPerSecond)} (target >= 95 %)`)
+      console.log(`     per round, on / off of the same round: ${spread(r.roundRatios.on)}`)
+      console.log(`   capacity at ${capacityConcurrency} concurrent  on ${on.capacityPerSecond.toFixed(1)}/s off ${off.capacityPerSecond.toFixed(1)}/s ratio ${pct(on.capacityPerSecond / off.capacityPerSecond)}`)
+      console.log(`     per round: ${spread(r.capacityRatios.on)}`)
+      console.log(`   CPU per stream (node + postgres)  on ${ms(on.cpuMsPerStream)} off ${ms(off.cpuMsPerStream)} (node alone: on ${ms(on.nodeMsPerStream)} off ${ms(off.nodeMsPerStream)}); CPU-bound throughput ratio ${pct(off.cpuMsPerStream / on.cpuMsPerStream)}`)
+      console.log(`   floor (the spans alone, COPYed: no pricing, rollups or logs)  throughput ${floor.streamsPerSecond.toFixed(1)}/s ratio ${pct(floor.streamsPerSecond / off.streamsPerSecond)}, per round ${spread(r.roundRatios.floor)}`)
+      console.log(`     capacity ${floor.capacityPerSecond.toFixed(1)}/s ratio ${pct(floor.capacityPerSecond / off.capacityPerSecond)}; CPU per stream ${ms(floor.cpuMsPerStream)} (node ${ms(floor.nodeMsPerStream)}); TTFB p50 added ${ms(floor.p50 - off.p50)}\n`)
+    }
   }
   if (!only || only === 'ingest') {
     const rows = makeRows(spans)
@@ -56,8 +66,8 @@ try {
       // Each pipeline round against the COPY round just before it: robust to a machine whose load drifts.
       const ratios = pipeline.map((p, i) => p / copy[i]).sort((a, b) => a - b)
       console.log(`2. ingestion of ${spans} spans (6-span chat traces, ~60-frame streams), 3 interleaved rounds, pipeline concurrency ${c}`)
-      console.log(`   pipeline (COPY + INSERT…unnest, pricing, rollups) median ${median(pipeline).toFixed(0)} spans/s (best ${Math.max(...pipeline).toFixed(0)})`)
-      console.log(`   raw COPY                                       median ${median(copy).toFixed(0)} spans/s (best ${Math.max(...copy).toFixed(0)})`)
+      console.log(`   pipeline (COPY; priced spans via a stage + INSERT, rollups) median ${median(pipeline).toFixed(0)} spans/s (best ${Math.max(...pipeline).toFixed(0)})`)
+      console.log(`   raw COPY                                          median ${median(copy).toFixed(0)} spans/s (best ${Math.max(...copy).toFixed(0)})`)
       console.log(`   ratio per round ${ratios.map(pct).join(', ')}; median ${pct(median(ratios))}   (targets >= 50000/s, >= 50 %)`)
       const cpuOf = (name: string) => median(results.filter((x) => x.name === name).map((x) => x.cpuUsPerSpan))
       console.log(`   CPU per span (node + postgres): pipeline ${cpuOf('pipeline').toFixed(1)} us, COPY ${cpuOf('copy').toFixed(1)} us; CPU-bound ratio ${pct(cpuOf('copy') / cpuOf('pipeline'))}\n`)

@@ -1,22 +1,64 @@
-import type { Sql, TransactionSql } from 'postgres'
+import type { PendingQuery, Row, Sql, TransactionSql } from 'postgres'
+import { jsonText, noNul, realArrayLiteral } from './encode.ts'
 import type { LogRow, SpanRow } from './rows.ts'
 
 // Column-wise arrays through unnest(): one statement with a fixed parameter count,
 // whatever the batch size — no 65k-parameter ceiling, and far less to parse than
 // a VALUES list of rows × columns.
 
-// Postgres text and jsonb refuse NUL; one in a user-supplied string must not fail a batch.
-const NUL_ESCAPE = /(?<!\\)((?:\\\\)*)\\u0000/g
-const json = (v: unknown) => {
-  if (v === null || v === undefined) return null
-  const s = JSON.stringify(v)
-  return s.includes('\\u0000') ? s.replace(NUL_ESCAPE, '$1') : s
-}
-const text = (s: string | null) => (s !== null && s.includes('\0') ? s.replaceAll('\0', '') : s)
 const iso = (d: Date) => d.toISOString()
-// One array literal per row: unnest() of a 2-D array would flatten it. (Booleans go as
-// text too: postgres.js does not serialize boolean arrays.)
-const realArray = (xs: number[] | null) => (xs === null ? null : `{${xs.map((x) => Math.round(x * 100) / 100).join(',')}}`)
+
+/** The span columns in the order every source yields them (COPY, unnest, the stage). */
+export const SPAN_COLUMNS = [
+  'trace_id', 'span_id', 'parent_span_id', 'name', 'kind', 'start_time', 'end_time', 'duration_ms', 'status_code',
+  'status_message', 'function', 'model', 'ttfb_ms', 'input_tokens', 'output_tokens', 'error_type', 'user_id', 'session_id',
+  'attributes', 'events', 'frame_offsets_ms', 'frames', 'bytes', 'end_reason', 'stalls', 'max_gap_ms', 'usage_estimated',
+  'http_status', 'run_id',
+] as const satisfies readonly (keyof SpanRow)[]
+
+/**
+ * Span rows as an unnest() of column arrays: the statement path (PGlite, replays).
+ * One array literal per row for real[]: unnest() of a 2-D array would flatten it.
+ * Booleans go as text: postgres.js does not serialize boolean arrays.
+ */
+function unnestSource(sql: Sql | TransactionSql, rows: SpanRow[]) {
+  const col = <T>(f: (r: SpanRow) => T) => rows.map(f)
+  return sql`
+    select * from unnest(
+      ${col((r) => r.trace_id)}::text[], ${col((r) => r.span_id)}::text[], ${col((r) => r.parent_span_id)}::text[],
+      ${col((r) => noNul(r.name))}::text[], ${col((r) => r.kind)}::text[],
+      ${col((r) => iso(r.start_time))}::timestamptz[], ${col((r) => iso(r.end_time))}::timestamptz[],
+      ${col((r) => r.duration_ms)}::float8[], ${col((r) => r.status_code)}::text[], ${col((r) => noNul(r.status_message))}::text[],
+      ${col((r) => noNul(r.function))}::text[], ${col((r) => noNul(r.model))}::text[], ${col((r) => r.ttfb_ms)}::float8[],
+      ${col((r) => r.input_tokens)}::int[], ${col((r) => r.output_tokens)}::int[], ${col((r) => noNul(r.error_type))}::text[],
+      ${col((r) => noNul(r.user_id))}::text[], ${col((r) => noNul(r.session_id))}::text[],
+      ${col((r) => jsonText(r.attributes))}::text[], ${col((r) => jsonText(r.events))}::text[],
+      ${col((r) => realArrayLiteral(r.frame_offsets_ms))}::text[], ${col((r) => r.frames)}::int[], ${col((r) => r.bytes)}::int[],
+      ${col((r) => noNul(r.end_reason))}::text[], ${col((r) => r.stalls)}::int[], ${col((r) => r.max_gap_ms)}::float8[],
+      ${col((r) => (r.usage_estimated === null ? null : String(r.usage_estimated)))}::text[], ${col((r) => r.http_status)}::int[], ${col((r) => noNul(r.run_id))}::text[]
+    ) as t(${sql.unsafe(SPAN_COLUMNS.join(', '))})`
+}
+
+/**
+ * The stage a COPY fills: a temp table shaped like telemetry.spans, private to the
+ * connection and emptied at every commit. Created inside the transaction that uses
+ * it, so it also works behind a transaction-mode pooler (Supavisor).
+ */
+export const STAGE = 'pg_temp.span_stage'
+export async function createStage(tx: TransactionSql) {
+  await tx.unsafe(`set local client_min_messages = warning;
+    create temp table if not exists span_stage (like telemetry.spans) on commit delete rows`)
+}
+
+/** Inserts span rows (priced, folded into the rollups: see insertSpansFrom). */
+export function insertSpans(sql: Sql | TransactionSql, rows: SpanRow[]) {
+  return insertSpansFrom(sql, unnestSource(sql, rows))
+}
+
+/** Inserts the rows a COPY put in the stage (createStage). */
+export function insertStagedSpans(tx: TransactionSql) {
+  return insertSpansFrom(tx, tx`select ${tx.unsafe(SPAN_COLUMNS.join(', '))} from ${tx.unsafe(STAGE)}`)
+}
 
 /**
  * Inserts spans, prices them and folds the request spans into rollup_minute,
@@ -25,26 +67,9 @@ const realArray = (xs: number[] | null) => (xs === null ? null : `{${xs.map((x) 
  * makes a retried batch (commit outcome unknown after a dropped connection)
  * neither duplicate spans nor count them twice in the rollups.
  */
-export function insertSpans(sql: Sql | TransactionSql, rows: SpanRow[]) {
-  const col = <T>(f: (r: SpanRow) => T) => rows.map(f)
+function insertSpansFrom(sql: Sql | TransactionSql, source: PendingQuery<Row[]>) {
   return sql`
-    with input as (
-      select * from unnest(
-        ${col((r) => r.trace_id)}::text[], ${col((r) => r.span_id)}::text[], ${col((r) => r.parent_span_id)}::text[],
-        ${col((r) => text(r.name))}::text[], ${col((r) => r.kind)}::text[],
-        ${col((r) => iso(r.start_time))}::timestamptz[], ${col((r) => iso(r.end_time))}::timestamptz[],
-        ${col((r) => r.duration_ms)}::float8[], ${col((r) => r.status_code)}::text[], ${col((r) => text(r.status_message))}::text[],
-        ${col((r) => text(r.function))}::text[], ${col((r) => text(r.model))}::text[], ${col((r) => r.ttfb_ms)}::float8[],
-        ${col((r) => r.input_tokens)}::int[], ${col((r) => r.output_tokens)}::int[], ${col((r) => text(r.error_type))}::text[],
-        ${col((r) => text(r.user_id))}::text[], ${col((r) => text(r.session_id))}::text[],
-        ${col((r) => json(r.attributes))}::text[], ${col((r) => json(r.events))}::text[],
-        ${col((r) => realArray(r.frame_offsets_ms))}::text[], ${col((r) => r.frames)}::int[], ${col((r) => r.bytes)}::int[],
-        ${col((r) => text(r.end_reason))}::text[], ${col((r) => r.stalls)}::int[], ${col((r) => r.max_gap_ms)}::float8[],
-        ${col((r) => (r.usage_estimated === null ? null : String(r.usage_estimated)))}::text[], ${col((r) => r.http_status)}::int[], ${col((r) => text(r.run_id))}::text[]
-      ) as t(trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ms, status_code, status_message,
-             function, model, ttfb_ms, input_tokens, output_tokens, error_type, user_id, session_id, attributes, events,
-             frame_offsets_ms, frames, bytes, end_reason, stalls, max_gap_ms, usage_estimated, http_status, run_id)
-    ), ins as (
+    with input as (${source}    ), ins as (
       insert into telemetry.spans (
         trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ms, status_code, status_message,
         function, model, ttfb_ms, input_tokens, output_tokens, error_type, user_id, session_id, attributes, events,
@@ -142,5 +167,5 @@ export function insertLogs(sql: Sql, rows: LogRow[]) {
     insert into telemetry.logs (time, level, trace_id, span_id, message, attributes)
     select * from unnest(
       ${col((r) => iso(r.time))}::timestamptz[], ${col((r) => r.level)}::text[], ${col((r) => r.trace_id)}::text[],
-      ${col((r) => r.span_id)}::text[], ${col((r) => text(r.message))}::text[], ${col((r) => json(r.attributes))}::text[]::jsonb[])`
+      ${col((r) => r.span_id)}::text[], ${col((r) => noNul(r.message))}::text[], ${col((r) => jsonText(r.attributes))}::text[]::jsonb[])`
 }

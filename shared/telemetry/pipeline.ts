@@ -1,7 +1,6 @@
 import type { Sql } from 'postgres'
-import { copySpans, needsInsertStatement, supportsCopy } from './copy-spans.ts'
-import { insertLogs, insertSpans } from './insert.ts'
 import type { LogRow, SpanRow } from './rows.ts'
+import { createBatchWriter, type Item, type Row, type Table } from './writer.ts'
 
 export interface PipelineOptions {
   /** Most rows (spans + logs) held while the database is slow or down; beyond it the oldest are dropped. */
@@ -15,9 +14,10 @@ export interface PipelineOptions {
    */
   concurrency?: number
   /**
-   * COPY the spans that need no pricing or rollup (most of them), in the same
-   * transaction as the INSERT of the rest. 'auto' (default): on unless the server
-   * is PGlite, whose socket does not support COPY.
+   * Send rows by COPY: spans that need no pricing or rollup (most of them) straight
+   * into telemetry.spans, the rest into a stage the pricing-and-rollup INSERT reads,
+   * in one transaction; logs straight into telemetry.logs. 'auto' (default): on
+   * unless the server is PGlite, whose socket does not support COPY.
    */
   copy?: boolean | 'auto'
   /** How long a row may wait before a flush is started. */
@@ -41,6 +41,8 @@ export interface PipelineStats {
   rejected: number
   /** Failed write attempts (each is retried with backoff). */
   failures: number
+  /** Span batches the database refused whole (a replay, a missing day, a bad row), written the careful way instead. */
+  fallbacks: number
 }
 
 export interface DropReport extends PipelineStats {
@@ -57,9 +59,6 @@ export interface TelemetryPipeline {
   stats(): PipelineStats
 }
 
-type Table = 'spans' | 'logs'
-type Row = SpanRow | LogRow
-const NO_PARTITION = '23514' // check_violation: "no partition of relation ... found for row"
 // Data exceptions (class 22: bad encoding, out of range, invalid json) are about a row,
 // not the database: retrying would block the queue forever, so the batch is split.
 // A RangeError/TypeError is thrown while building the statement from a malformed row.
@@ -67,7 +66,7 @@ const isRowError = (err: unknown) =>
   String((err as { code?: string })?.code ?? '').startsWith('22') || err instanceof RangeError || err instanceof TypeError
 
 /**
- * The one way telemetry reaches Postgres: bounded queues, multi-row INSERTs, retry
+ * The one way telemetry reaches Postgres: bounded queues, batches (writer.ts), retry
  * with backoff. push* never blocks and never throws, so a stream cannot be slowed
  * or failed by its own telemetry. Nothing here creates spans: the SDK's processor
  * calls the exporter with tracing suppressed, and the pipeline uses no tracer.
@@ -82,8 +81,9 @@ export function createTelemetryPipeline(sql: Sql, options: PipelineOptions = {})
   const dropReportMs = options.dropReportMs ?? 60_000
   const onError = options.onError ?? (() => {})
 
-  const queues: { spans: SpanRow[]; logs: LogRow[] } = { spans: [], logs: [] }
-  const stats: PipelineStats = { queued: 0, written: 0, dropped: 0, rejected: 0, failures: 0 }
+  const writer = createBatchWriter(sql, options.copy)
+  const queues: Record<Table, Item[]> = { spans: [], logs: [] }
+  const stats: Omit<PipelineStats, 'fallbacks'> = { queued: 0, written: 0, dropped: 0, rejected: 0, failures: 0 }
   let timer: ReturnType<typeof setTimeout> | undefined
   let draining: Promise<void> | undefined
   let retryDelay = 0
@@ -91,6 +91,7 @@ export function createTelemetryPipeline(sql: Sql, options: PipelineOptions = {})
 
   let inFlight = 0
   const size = () => queues.spans.length + queues.logs.length + inFlight
+  const snapshot = (): PipelineStats => ({ ...stats, queued: size(), fallbacks: writer.fallbacks })
 
   // Drop reports: immediately when the window is over, else one timer for its end.
   let reportedDrops = 0
@@ -105,7 +106,7 @@ export function createTelemetryPipeline(sql: Sql, options: PipelineOptions = {})
       return
     }
     lastReport = Date.now()
-    const report = { ...stats, queued: size(), dropped_since_last: stats.dropped - reportedDrops }
+    const report = { ...snapshot(), dropped_since_last: stats.dropped - reportedDrops }
     reportedDrops = stats.dropped
     try { options.onDrops(report) } catch { /* a reporter must not break the pipeline */ }
   }
@@ -127,9 +128,18 @@ export function createTelemetryPipeline(sql: Sql, options: PipelineOptions = {})
     drop(fromSpans + fromLogs)
   }
 
-  function push<T extends Row>(queue: T[], rows: T[]) {
+  function push(table: Table, rows: Row[]) {
     if (closed) { drop(rows.length); return }
-    for (const r of rows) queue.push(r)
+    const queue = queues[table]
+    for (const r of rows) {
+      if (!writer.encodes) { queue.push(r); continue }
+      try {
+        queue.push(writer.encode(table, r))
+      } catch (err) { // a value JSON cannot hold (a cycle, a BigInt): this row only
+        stats.rejected++
+        onError(err)
+      }
+    }
     enforceBound()
     schedule(queue.length >= batchSize ? 0 : flushIntervalMs)
   }
@@ -141,51 +151,10 @@ export function createTelemetryPipeline(sql: Sql, options: PipelineOptions = {})
     ;(timer as { unref?: () => void }).unref?.()
   }
 
-  let copyDetected: Promise<boolean> | undefined
-  const copyOn = (): Promise<boolean> | boolean => {
-    if (options.copy !== undefined && options.copy !== 'auto') return options.copy
-    // Detected once; a failed probe (database down) is asked again next time.
-    return copyDetected ??= supportsCopy(sql).catch((err) => { copyDetected = undefined; throw err })
-  }
-
-  /** The fast path: COPY + INSERT in one transaction. False when the statement path must decide. */
-  async function copyWrite(rows: SpanRow[]): Promise<boolean> {
-    const plain = rows.filter((r) => !needsInsertStatement(r))
-    if (!plain.length || !(await copyOn())) return false
-    const rich = plain.length === rows.length ? [] : rows.filter(needsInsertStatement)
-    try {
-      await sql.begin(async (tx) => {
-        await copySpans(tx, plain)
-        await tx`select 1` // fails (25P02) if the COPY did: see copySpans
-        if (rich.length) await insertSpans(tx, rich)
-      })
-      return true
-    } catch (err) {
-      // The database refused something (a replayed batch, a missing day, a bad row): the
-      // statement path says precisely what, and handles each. Connection trouble: retry.
-      if ((err as Error)?.name === 'PostgresError') return false
-      throw err
-    }
-  }
-
-  async function write(table: Table, rows: Row[]) {
-    if (table === 'spans' && await copyWrite(rows as SpanRow[])) return
-    const run = () => table === 'spans' ? insertSpans(sql, rows as SpanRow[]) : insertLogs(sql, rows as LogRow[])
-    try {
-      await run()
-    } catch (err) {
-      if ((err as { code?: string }).code !== NO_PARTITION) throw err
-      const times = rows.map((r) => ('start_time' in r ? r.start_time : r.time).getTime())
-      const day = (ms: number) => new Date(ms).toISOString().slice(0, 10)
-      await sql`select telemetry.ensure_partitions(${day(Math.min(...times))}::date, ${day(Math.max(...times))}::date)`
-      await run()
-    }
-  }
-
   /** Writes a batch; a row the database refuses is isolated by halving and counted, not retried. */
-  async function insert(table: Table, rows: Row[]): Promise<void> {
+  async function insert(table: Table, rows: Item[]): Promise<void> {
     try {
-      await write(table, rows)
+      await writer.write(table, rows)
       stats.written += rows.length
     } catch (err) {
       if (!isRowError(err)) throw err
@@ -202,9 +171,9 @@ export function createTelemetryPipeline(sql: Sql, options: PipelineOptions = {})
 
   async function drainOnce() {
     for (const table of ['spans', 'logs'] as const) {
-      const queue: Row[] = queues[table]
+      const queue = queues[table]
       while (queue.length) {
-        const batches: Row[][] = []
+        const batches: Item[][] = []
         while (batches.length < concurrency && queue.length) batches.push(queue.splice(0, batchSize))
         const rows = batches.reduce((n, b) => n + b.length, 0)
         inFlight += rows
@@ -239,8 +208,8 @@ export function createTelemetryPipeline(sql: Sql, options: PipelineOptions = {})
   }
 
   return {
-    pushSpans: (rows) => push(queues.spans, rows),
-    pushLogs: (rows) => push(queues.logs, rows),
+    pushSpans: (rows) => push('spans', rows),
+    pushLogs: (rows) => push('logs', rows),
     async flush() {
       if (timer) { clearTimeout(timer); timer = undefined }
       // A drain already under way may have passed the rows pushed since: run one more
@@ -254,6 +223,6 @@ export function createTelemetryPipeline(sql: Sql, options: PipelineOptions = {})
       closed = true
       if (reportTimer) { clearTimeout(reportTimer); reportTimer = undefined }
     },
-    stats: () => ({ ...stats, queued: size() }),
+    stats: snapshot,
   }
 }

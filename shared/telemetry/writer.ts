@@ -1,0 +1,112 @@
+import type { Sql } from 'postgres'
+import { copyTransaction, LOG_COLUMNS, logCopyLine, needsInsertStatement, spanCopyLine, supportsCopy } from './copy.ts'
+import { createStage, insertLogs, insertSpans, insertStagedSpans, SPAN_COLUMNS, STAGE } from './insert.ts'
+import type { LogRow, SpanRow } from './rows.ts'
+
+// How one batch reaches Postgres. Two modes, chosen once per database:
+// - COPY (Postgres, Supabase): rows are encoded to COPY lines when queued. Spans that
+//   need no pricing or rollup go straight into telemetry.spans, the rest into the
+//   stage the pricing-and-rollup INSERT reads; one transaction. If the database refuses
+//   the batch (a replay after an unknown commit outcome, a missing day, a bad row),
+//   the whole batch goes through the stage, whose INSERT skips rows already stored.
+// - Statements (PGlite, whose socket does not speak COPY): INSERT … unnest.
+// Either way a missing day partition is created and the write repeated.
+
+export type Table = 'spans' | 'logs'
+export type Row = SpanRow | LogRow
+/** A row as its COPY line; `rich` spans need pricing/rollups; `ms` is its time (for partitions). */
+export interface Encoded { line: string; rich: boolean; ms: number }
+export type Item = Row | Encoded
+
+export interface BatchWriter {
+  /** True once COPY is known to work: rows are then encoded when queued. */
+  readonly encodes: boolean
+  encode(table: Table, item: Item): Encoded
+  write(table: Table, items: Item[]): Promise<void>
+  /** COPY batches the database refused whole and that went through the stage instead. */
+  readonly fallbacks: number
+}
+
+const NO_PARTITION = '23514' // check_violation: "no partition of relation ... found for row"
+const isPostgresError = (err: unknown) => (err as Error)?.name === 'PostgresError'
+
+export function createBatchWriter(sql: Sql, copy: boolean | 'auto' = 'auto'): BatchWriter {
+  let mode: boolean | undefined = copy === 'auto' ? undefined : copy
+  let probe: Promise<boolean> | undefined
+  let fallbacks = 0
+  // Detected once; a failed probe (database down) is asked again next time.
+  const copyOn = async () => mode ?? (mode = await (probe ??= supportsCopy(sql).finally(() => { probe = undefined })))
+
+  function encode(table: Table, item: Item): Encoded {
+    if ('line' in item) return item
+    if (table === 'spans') {
+      const r = item as SpanRow
+      return { line: spanCopyLine(r), rich: needsInsertStatement(r), ms: r.start_time.getTime() }
+    }
+    const r = item as LogRow
+    return { line: logCopyLine(r), rich: false, ms: r.time.getTime() }
+  }
+
+  /** Runs `write`; if a day partition is missing, creates the days the batch covers and runs it again. */
+  async function withPartitions(times: number[], write: () => Promise<unknown>) {
+    try {
+      await write()
+    } catch (err) {
+      if ((err as { code?: string }).code !== NO_PARTITION) throw err
+      let min = Infinity, max = -Infinity
+      for (const t of times) { if (t < min) min = t; if (t > max) max = t }
+      const day = (ms: number) => new Date(ms).toISOString().slice(0, 10)
+      await sql`select telemetry.ensure_partitions(${day(min)}::date, ${day(max)}::date)`
+      await write()
+    }
+  }
+
+  const staged = (items: Encoded[]) => copyTransaction(sql, async (copy, tx) => {
+    await createStage(tx)
+    await copy(STAGE, SPAN_COLUMNS, items)
+    await insertStagedSpans(tx)
+  })
+
+  async function copySpans(items: Encoded[]) {
+    try {
+      await copyTransaction(sql, async (copy, tx) => {
+        const rich = items.filter((i) => i.rich)
+        const plain = rich.length ? items.filter((i) => !i.rich) : items
+        if (plain.length) await copy('telemetry.spans', SPAN_COLUMNS, plain)
+        if (rich.length) {
+          await createStage(tx)
+          await copy(STAGE, SPAN_COLUMNS, rich)
+          await insertStagedSpans(tx)
+        } else await tx`select 1`
+      })
+    } catch (err) {
+      if (!isPostgresError(err)) throw err // connection trouble: the pipeline retries
+      fallbacks++
+      await withPartitions(items.map((i) => i.ms), () => staged(items))
+    }
+  }
+
+  const copyLogs = (items: Encoded[]) => withPartitions(items.map((i) => i.ms), () => copyTransaction(sql, async (copy, tx) => {
+    await copy('telemetry.logs', LOG_COLUMNS, items)
+    await tx`select 1`
+  }))
+
+  return {
+    get encodes() { return mode === true },
+    get fallbacks() { return fallbacks },
+    encode,
+    async write(table, items) {
+      if (await copyOn()) {
+        const encoded = items.map((i) => encode(table, i))
+        return table === 'spans' ? copySpans(encoded) : copyLogs(encoded)
+      }
+      // Never encoded: rows are encoded only once COPY is known to work.
+      if (table === 'spans') {
+        const rows = items as SpanRow[]
+        return withPartitions(rows.map((r) => r.start_time.getTime()), () => insertSpans(sql, rows))
+      }
+      const rows = items as LogRow[]
+      return withPartitions(rows.map((r) => r.time.getTime()), () => insertLogs(sql, rows))
+    },
+  }
+}

@@ -5,7 +5,7 @@
 import postgres from 'postgres'
 import { migrate } from '../shared/db/migrate.ts'
 import { readMigrations } from '../server/migrations.ts'
-import { NO_DELAY_SOCKET } from '../server/pg-socket.ts'
+import { NO_DELAY_SOCKET } from '../shared/db/pg-socket.ts'
 import { findPgBin, startCluster } from '../tests/support/pg-cluster.ts'
 import { benchFreshness } from './telemetry-freshness.ts'
 import { benchIngest, makeRows } from './telemetry-ingest.ts'
@@ -23,7 +23,7 @@ const bin = findPgBin()
 if (!bin) throw new Error('needs a PostgreSQL server (apt-get install postgresql-15)')
 const cluster = await startCluster(bin)
 // idle_timeout 0: backends stay alive, so their CPU stays readable in /proc.
-// The server's connection settings (TCP_NODELAY: server/pg-socket.ts).
+// The server's connection settings (TCP_NODELAY: shared/db/pg-socket.ts).
 const sql = postgres(cluster.url, { max: 10, idle_timeout: 0, onnotice: () => {}, ...NO_DELAY_SOCKET })
 const ms = (x: number) => `${x.toFixed(2)} ms`
 const pct = (x: number) => `${(x * 100).toFixed(1)} %`

@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises'
 import postgres, { type Sql } from 'postgres'
 import { CLIENT_OPTIONS } from '../shared/db/client-options.ts'
-import { NO_DELAY_SOCKET } from './pg-socket.ts'
+import { NO_DELAY_SOCKET } from '../shared/db/pg-socket.ts'
 
 export interface Database {
   sql: Sql

@@ -3,13 +3,14 @@
 import postgres from 'postgres'
 import { createFunctions } from '../../../functions/compose.ts'
 import { CLIENT_OPTIONS } from '../../../shared/db/client-options.ts'
+import { NO_DELAY_SOCKET } from '../../../shared/db/pg-socket.ts'
 
 declare const EdgeRuntime: { waitUntil(work: Promise<unknown>): void } | undefined
 
 const env = Deno.env.toObject()
 // SUPABASE_DB_URL is set on Supabase. Through the transaction pooler prepared
 // statements must be off.
-const sql = postgres(env.SUPABASE_DB_URL ?? env.DATABASE_URL, { max: 3, prepare: false, ...CLIENT_OPTIONS })
+const sql = postgres(env.SUPABASE_DB_URL ?? env.DATABASE_URL, { max: 3, prepare: false, ...CLIENT_OPTIONS, ...NO_DELAY_SOCKET })
 const { chat } = createFunctions(sql, env, {
   waitUntil: typeof EdgeRuntime !== 'undefined' ? (work) => EdgeRuntime.waitUntil(work) : undefined,
 })

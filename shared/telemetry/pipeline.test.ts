@@ -118,6 +118,24 @@ describe('telemetry pipeline', () => {
     expect(p.stats()).toMatchObject({ rejected: 1, queued: 0, dropped: 0 })
   })
 
+  it.each([true, false])('COPY %s: a row JSON cannot hold or without a required value is rejected, the rest written', async (copy) => {
+    const errors: unknown[] = []
+    const p = createTelemetryPipeline(db.sql, { copy, onError: (e) => errors.push(e) })
+    p.pushLogs([log(`warm-${copy}`)]) // the first write settles the mode: later rows are encoded when pushed
+    await p.flush()
+    const cyclic: Record<string, unknown> = { k: 1 }
+    cyclic.self = cyclic
+    const rows = Array.from({ length: 6 }, (_, i) => log(`refused-${copy}-${i}`))
+    rows[1] = { ...rows[1], attributes: cyclic }
+    rows[4] = { ...rows[4], message: null as unknown as string } // telemetry.logs.message is not null
+    p.pushLogs(rows)
+    await p.flush()
+    const stored = await db.sql`select message from telemetry.logs where message like ${`refused-${copy}-%`} order by message`
+    expect(stored.map((r) => r.message)).toEqual([0, 2, 3, 5].map((i) => `refused-${copy}-${i}`))
+    expect(p.stats()).toMatchObject({ rejected: 2, queued: 0, dropped: 0, failures: 0 })
+    expect(errors).toHaveLength(2)
+  })
+
   it('reports drops at most once per window, and only when there are new ones', async () => {
     const dead = postgres('postgres://postgres@127.0.0.1:1/none', { max: 1, connect_timeout: 1, onnotice: () => {} })
     const reports: DropReport[] = []

@@ -5,7 +5,7 @@ import { createBatchWriter, type Item, type Row, type Table } from './writer.ts'
 export interface PipelineOptions {
   /** Most rows (spans + logs) held while the database is slow or down; beyond it the oldest are dropped. */
   maxQueue?: number
-  /** Rows per INSERT statement. */
+  /** Most rows per batch (one transaction). */
   batchSize?: number
   /**
    * Batches written at once, each on its own pool connection (only used when more
@@ -59,11 +59,14 @@ export interface TelemetryPipeline {
   stats(): PipelineStats
 }
 
-// Data exceptions (class 22: bad encoding, out of range, invalid json) are about a row,
-// not the database: retrying would block the queue forever, so the batch is split.
-// A RangeError/TypeError is thrown while building the statement from a malformed row.
-const isRowError = (err: unknown) =>
-  String((err as { code?: string })?.code ?? '').startsWith('22') || err instanceof RangeError || err instanceof TypeError
+// Data exceptions (class 22: bad encoding, out of range, invalid json) and a null where
+// the table wants a value (23502) are about a row, not the database: retrying would block
+// the queue forever, so the batch is split. A RangeError/TypeError is thrown while
+// building the statement or the COPY line from a malformed row.
+const isRowError = (err: unknown) => {
+  const code = String((err as { code?: string })?.code ?? '')
+  return code.startsWith('22') || code === '23502' || err instanceof RangeError || err instanceof TypeError
+}
 
 /**
  * The one way telemetry reaches Postgres: bounded queues, batches (writer.ts), retry

@@ -121,11 +121,12 @@ describe('rollup_minute', () => {
       select array_length(telemetry.hist_bounds(), 1) as n, (telemetry.hist_bounds())[1] as first,
              (telemetry.hist_bounds())[67] = 'Infinity' as open_last,
              telemetry.hist_bucket(0.2) as b_small, telemetry.hist_bucket(1.25) as b_125, telemetry.hist_bucket(1e12) as b_huge,
+             telemetry.hist_bucket(null) as b_null, telemetry.hist_bucket('NaN') as b_nan, telemetry.hist_bucket('Infinity') as b_inf, telemetry.hist_bucket(-3) as b_neg,
              telemetry.hist_add('{1,2,3}', '{10,20,30}') as added,
              (select telemetry.hist_sum(h) from (values ('{1,0}'::int[]), ('{2,5}'::int[]), (null)) v(h)) as summed,
              telemetry.hist_quantile(telemetry.hist_agg(v), 0.5) as median
       from (select generate_series(100, 200)::float8 as v) x`
-    expect(r).toMatchObject({ n: 67, first: 1, open_last: true, b_small: 1, b_125: 2, b_huge: 67, added: [11, 22, 33], summed: [3, 5] })
+    expect(r).toMatchObject({ n: 67, first: 1, open_last: true, b_small: 1, b_125: 2, b_huge: 67, b_null: null, b_nan: 67, b_inf: 67, b_neg: 1, added: [11, 22, 33], summed: [3, 5] })
     expect(Math.abs(r.median / 150 - 1)).toBeLessThan(0.1)
     const [empty] = await db.sql`select telemetry.hist_quantile(array_fill(0, array[67]), 0.5) as q`
     expect(empty.q).toBeNull()

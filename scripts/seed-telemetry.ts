@@ -1,5 +1,5 @@
 // `npm run seed:telemetry -- --spans 200000 --days 30`: synthetic telemetry through the real
-// write path (createTelemetryPipeline → insertSpans), so spans, prices and rollups are
+// write path (createTelemetryPipeline → the INSERT of insert.ts), so spans, prices and rollups are
 // maintained exactly as for live traffic. Targets DATABASE_URL, or the local PGlite in
 // .data/pglite that `npm start` uses (stop the server first: PGlite has one writer).
 import type { Sql } from 'postgres'

@@ -2,9 +2,11 @@ import type { PendingQuery, Row, Sql, TransactionSql } from 'postgres'
 import { jsonText, noNul, realArrayLiteral } from './encode.ts'
 import type { LogRow, SpanRow } from './rows.ts'
 
-// Column-wise arrays through unnest(): one statement with a fixed parameter count,
-// whatever the batch size — no 65k-parameter ceiling, and far less to parse than
-// a VALUES list of rows × columns.
+// The statements that write telemetry: the pricing-and-rollup INSERT (one SQL, read
+// either from the COPY-filled stage or from unnest()), and the statement path's logs
+// insert. unnest() of column-wise arrays: one statement with a fixed parameter count,
+// whatever the batch size — no 65k-parameter ceiling, and far less to parse than a
+// VALUES list of rows × columns.
 
 const iso = (d: Date) => d.toISOString()
 

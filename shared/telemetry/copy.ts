@@ -43,8 +43,8 @@ export function logCopyLine(r: LogRow): string {
   return [r.time.toISOString(), t(r.level), t(r.trace_id), t(r.span_id), t(r.message), t(jsonText(r.attributes) ?? '{}') + '\n'].join('\t')
 }
 
-/** Needs the INSERT statement: priced (has tokens) or counted in rollup_minute (a request span). */
-export const needsInsertStatement = (r: SpanRow) =>
+/** Priced (has tokens) or counted in the rollups (a request span): goes through the stage and its INSERT. */
+export const needsPricingOrRollup = (r: SpanRow) =>
   (r.kind === 'server' && r.function !== null) || r.input_tokens !== null || r.output_tokens !== null
 
 const ABORTED = '25P02' // in_failed_sql_transaction

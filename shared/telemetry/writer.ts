@@ -1,5 +1,5 @@
 import type { Sql } from 'postgres'
-import { copyTransaction, LOG_COLUMNS, logCopyLine, needsInsertStatement, spanCopyLine, supportsCopy } from './copy.ts'
+import { copyTransaction, LOG_COLUMNS, logCopyLine, needsPricingOrRollup, spanCopyLine, supportsCopy } from './copy.ts'
 import { createStage, insertLogs, insertSpans, insertStagedSpans, SPAN_COLUMNS, STAGE } from './insert.ts'
 import type { LogRow, SpanRow } from './rows.ts'
 
@@ -41,7 +41,7 @@ export function createBatchWriter(sql: Sql, copy: boolean | 'auto' = 'auto'): Ba
     if ('line' in item) return item
     if (table === 'spans') {
       const r = item as SpanRow
-      return { line: spanCopyLine(r), rich: needsInsertStatement(r), ms: r.start_time.getTime() }
+      return { line: spanCopyLine(r), rich: needsPricingOrRollup(r), ms: r.start_time.getTime() }
     }
     const r = item as LogRow
     return { line: logCopyLine(r), rich: false, ms: r.time.getTime() }

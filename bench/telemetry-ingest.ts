@@ -3,17 +3,14 @@
 import { Readable } from 'node:stream'
 import { pipeline as pipe } from 'node:stream/promises'
 import type { Sql } from 'postgres'
+import { SPAN_COLUMNS } from '../shared/telemetry/insert.ts'
 import { createTelemetryPipeline } from '../shared/telemetry/pipeline.ts'
 import type { SpanRow } from '../shared/telemetry/rows.ts'
 import type { CpuMeter } from './telemetry-cpu.ts'
 import { chatTraceRows } from './telemetry-rows.ts'
 
-const COLUMNS = [
-  'trace_id', 'span_id', 'parent_span_id', 'name', 'kind', 'start_time', 'end_time', 'duration_ms', 'status_code',
-  'status_message', 'function', 'model', 'ttfb_ms', 'input_tokens', 'output_tokens', 'error_type', 'user_id', 'session_id',
-  'attributes', 'events', 'frame_offsets_ms', 'frames', 'bytes', 'end_reason', 'stalls', 'max_gap_ms', 'usage_estimated',
-  'http_status', 'run_id',
-] as const
+// The product's column list; the line below is the baseline's own, plain serializer.
+const COLUMNS = SPAN_COLUMNS
 
 const copyField = (v: unknown) => v === null || v === undefined ? '\\N'
   : String(v).replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r')

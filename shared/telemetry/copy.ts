@@ -26,7 +26,7 @@ const b = (v: boolean | null) => (v === null ? NULL : v ? 't' : 'f')
 // `a + b + …` yields a tree of ~60 cons strings per line that the garbage collector
 // must trace and copy for as long as the line waits in the queue.
 
-/** One span as a COPY line, in SPAN_COLUMNS order (written out: this runs for every span). */
+/** One span as a COPY line, in SPAN_COLUMNS order (each column spelled out: this runs for every span). */
 export function spanCopyLine(r: SpanRow): string {
   return [
     t(r.trace_id), t(r.span_id), t(r.parent_span_id), t(r.name), t(r.kind), r.start_time.toISOString(),
@@ -60,12 +60,14 @@ export async function copyTransaction(sql: Sql, work: (copy: CopyFn, tx: Transac
   try {
     await sql.begin((tx) => work(async (table, columns, items) => { refusals.push(await copyLines(tx, table, columns, items)) }, tx))
   } catch (err) {
-    if ((err as { code?: string }).code === ABORTED) for (const refused of refusals) if (refused()) throw refused()
+    if ((err as { code?: string }).code === ABORTED) {
+      for (const refused of refusals) { const own = refused(); if (own) throw own }
+    }
     throw err
   }
 }
 
-type CopyFn = (table: string, columns: readonly string[], items: { line: string }[]) => Promise<void>
+export type CopyFn = (table: string, columns: readonly string[], items: { line: string }[]) => Promise<void>
 
 /**
  * Sends COPY lines on a transaction's connection. Resolves once the data is handed

@@ -1,5 +1,5 @@
-import type { Sql } from 'postgres'
-import { copyTransaction, LOG_COLUMNS, logCopyLine, needsPricingOrRollup, spanCopyLine, supportsCopy } from './copy.ts'
+import type { Sql, TransactionSql } from 'postgres'
+import { copyTransaction, type CopyFn, LOG_COLUMNS, logCopyLine, needsPricingOrRollup, spanCopyLine, supportsCopy } from './copy.ts'
 import { createStage, insertLogs, insertSpans, insertStagedSpans, SPAN_COLUMNS, STAGE } from './insert.ts'
 import type { LogRow, SpanRow } from './rows.ts'
 
@@ -61,11 +61,12 @@ export function createBatchWriter(sql: Sql, copy: boolean | 'auto' = 'auto'): Ba
     }
   }
 
-  const staged = (items: Encoded[]) => copyTransaction(sql, async (copy, tx) => {
+  /** COPYs spans into the stage and runs the pricing-and-rollup INSERT from it. */
+  async function viaStage(copy: CopyFn, tx: TransactionSql, items: Encoded[]) {
     await createStage(tx)
     await copy(STAGE, SPAN_COLUMNS, items)
-    await insertStagedSpans(tx)
-  })
+    await insertStagedSpans(tx) // also the statement after the COPY: see copyTransaction
+  }
 
   async function copySpans(items: Encoded[]) {
     try {
@@ -73,16 +74,13 @@ export function createBatchWriter(sql: Sql, copy: boolean | 'auto' = 'auto'): Ba
         const rich = items.filter((i) => i.rich)
         const plain = rich.length ? items.filter((i) => !i.rich) : items
         if (plain.length) await copy('telemetry.spans', SPAN_COLUMNS, plain)
-        if (rich.length) {
-          await createStage(tx)
-          await copy(STAGE, SPAN_COLUMNS, rich)
-          await insertStagedSpans(tx)
-        } else await tx`select 1`
+        if (rich.length) await viaStage(copy, tx, rich)
+        else await tx`select 1`
       })
     } catch (err) {
       if (!isPostgresError(err)) throw err // connection trouble: the pipeline retries
       fallbacks++
-      await withPartitions(items.map((i) => i.ms), () => staged(items))
+      await withPartitions(items.map((i) => i.ms), () => copyTransaction(sql, (copy, tx) => viaStage(copy, tx, items)))
     }
   }
 

@@ -1,4 +1,5 @@
 import type { JSONValue, Sql, TransactionSql } from 'postgres'
+import { transaction } from '../../shared/db/transaction.ts'
 
 /**
  * How the `embedding` columns are typed in this database: pgvector's `vector` where the
@@ -77,7 +78,7 @@ export function createEmbeddingStore(sql: Sql) {
     },
 
     transaction<T>(fn: (tx: TransactionSql) => Promise<T>): Promise<T> {
-      return sql.begin(fn) as Promise<T>
+      return transaction(sql, fn)
     },
 
     /**

@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres'
+import { transaction } from './transaction.ts'
 
 export interface MigrationFile {
   version: string
@@ -30,7 +31,7 @@ export async function migrate(sql: Sql, files: MigrationFile[]): Promise<string[
   const applied: string[] = []
   const sorted = [...files].sort((a, b) => a.version.localeCompare(b.version))
   for (const file of sorted) {
-    const done = await sql.begin(async (tx) => {
+    const done = await transaction(sql, async (tx) => {
       await tx`select pg_advisory_xact_lock(hashtext('streamscope.migrate'))`
       const [row] = await tx`select 1 from supabase_migrations.schema_migrations where version = ${file.version}`
       if (row) return false

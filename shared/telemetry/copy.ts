@@ -1,5 +1,6 @@
 import { Readable, type Writable } from 'node:stream'
 import type { Sql, TransactionSql } from 'postgres'
+import { transaction } from '../db/transaction.ts'
 import { jsonText, realArrayLiteral } from './encode.ts'
 import { SPAN_COLUMNS } from './insert.ts'
 import type { LogRow, SpanRow } from './rows.ts'
@@ -58,7 +59,7 @@ const ABORTED = '25P02' // in_failed_sql_transaction
 export async function copyTransaction(sql: Sql, work: (copy: CopyFn, tx: TransactionSql) => Promise<unknown>): Promise<void> {
   const refusals: (() => unknown)[] = []
   try {
-    await sql.begin((tx) => work(async (table, columns, items) => { refusals.push(await copyLines(tx, table, columns, items)) }, tx))
+    await transaction(sql, (tx) => work(async (table, columns, items) => { refusals.push(await copyLines(tx, table, columns, items)) }, tx))
   } catch (err) {
     if ((err as { code?: string }).code === ABORTED) {
       for (const refused of refusals) { const own = refused(); if (own) throw own }

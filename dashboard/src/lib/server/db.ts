@@ -1,5 +1,6 @@
 import { env } from '$env/dynamic/private'
 import postgres, { type Sql } from 'postgres'
+import { transaction } from '$shared/db/transaction'
 import { enterDashboardRole, type Db } from './rollups'
 
 /** A failure to reach or read the telemetry database, shown to the operator as is. */
@@ -33,10 +34,10 @@ function toDatabaseError(err: unknown, doing: string): DatabaseError {
  * functions' own writes, and a transaction is the unit it keeps apart.
  */
 async function asDashboard<T>(mode: 'read only' | 'read write', run: (sql: Db) => Promise<T>): Promise<T> {
-  return (await db().begin(mode, async (tx) => {
+  return transaction(db(), async (tx) => {
     await enterDashboardRole(tx)
     return run(tx)
-  })) as T
+  }, mode)
 }
 
 /** Reads telemetry; any failure becomes a DatabaseError with a readable message. */

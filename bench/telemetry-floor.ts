@@ -2,12 +2,12 @@
 // its row and COPYed (the cheapest way in), in batches like the pipeline's — no pricing,
 // no rollups, no logs table, no retries. What `on` costs beyond this is what the product
 // adds; what this costs is what storing six spans per stream costs on this machine.
-import { ExportResultCode } from '@opentelemetry/core'
-import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base'
+import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base'
 import type { Sql } from 'postgres'
 import { copyTransaction, spanCopyLine } from '../shared/telemetry/copy.ts'
 import { SPAN_COLUMNS } from '../shared/telemetry/insert.ts'
-import { createTelemetry, type Telemetry } from '../shared/telemetry/telemetry.ts'
+import { createLogger } from '../shared/telemetry/logger.ts'
+import type { Telemetry } from '../shared/telemetry/telemetry.ts'
 import { toSpanRow } from '../shared/telemetry/to-span-row.ts'
 
 export function createFloorTelemetry(sql: Sql): Telemetry {
@@ -22,18 +22,26 @@ export function createFloorTelemetry(sql: Sql): Telemetry {
     }
   }
   const drain = () => (writing ??= write().finally(() => { writing = undefined }))
-  const exporter: SpanExporter = {
-    export(spans: ReadableSpan[], done) {
-      for (const s of spans) rows.push({ line: spanCopyLine(toSpanRow(s)) })
-      timer ??= setTimeout(() => { timer = undefined; void drain() }, 250)
-      done({ code: ExportResultCode.SUCCESS })
-    },
-    async forceFlush() {
-      if (timer) { clearTimeout(timer); timer = undefined }
-      await writing
-      await drain()
-    },
-    shutdown: () => exporter.forceFlush!(),
+  const flush = async () => {
+    if (timer) { clearTimeout(timer); timer = undefined }
+    await writing
+    await drain()
   }
-  return createTelemetry({ serviceName: 'bench-floor', exporters: [exporter], writeLog: () => {} })
+  // As the product's Postgres path does: each span becomes its line as it ends.
+  const processor: SpanProcessor = {
+    onStart() {},
+    onEnd(span: ReadableSpan) {
+      rows.push({ line: spanCopyLine(toSpanRow(span)) })
+      timer ??= setTimeout(() => { timer = undefined; void drain() }, 250)
+    },
+    forceFlush: flush,
+    shutdown: flush,
+  }
+  const provider = new BasicTracerProvider({ spanProcessors: [processor] })
+  return {
+    tracer: provider.getTracer('bench-floor'),
+    logger: createLogger({ write: () => {}, level: 'error', consoleLevel: 'error' }),
+    flush,
+    shutdown: flush,
+  }
 }

@@ -5,7 +5,7 @@ import type { Sql } from 'postgres'
 import { createCoalescedFlush } from './coalesce.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { createOtlpSpanExporter } from './otlp.ts'
-import { createPostgresSpanExporter } from './pg-span-exporter.ts'
+import { createPostgresSpanProcessor } from './pg-span-processor.ts'
 import { createTelemetryPipeline, type DropReport, type PipelineOptions, type TelemetryPipeline } from './pipeline.ts'
 import type { LogLevel } from './rows.ts'
 
@@ -37,8 +37,8 @@ export interface TelemetryOptions {
 }
 
 /**
- * The process's tracer and logger. Spans go BatchSpanProcessor -> Postgres exporter
- * -> pipeline (and, when configured, a second BatchSpanProcessor -> OTLP); logs go
+ * The process's tracer and logger. Spans go to the pipeline as they end (and, when
+ * configured, through a BatchSpanProcessor to OTLP); logs go
  * straight to the same pipeline. Without `sql` spans are still created so trace ids
  * exist, but nothing is stored.
  */
@@ -51,18 +51,21 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     ? createTelemetryPipeline(options.sql, { onError: reportPipelineError, onDrops: reportDrops, ...options.pipeline })
     : undefined
   const exporters = [
-    ...(pipeline ? [createPostgresSpanExporter(pipeline)] : []),
     ...(options.otlpEndpoint ? [createOtlpSpanExporter({ endpoint: options.otlpEndpoint, headers: options.otlpHeaders })] : []),
     ...(options.exporters ?? []),
   ]
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),
-    // One processor per exporter: a slow OTLP backend cannot hold up Postgres.
-    spanProcessors: exporters.map((e) => new BatchSpanProcessor(e, {
-      scheduledDelayMillis: 100,
-      maxExportBatchSize: 512,
-      maxQueueSize: 8192,
-    })),
+    spanProcessors: [
+      // Postgres: each span to the pipeline as it ends (the pipeline batches).
+      ...(pipeline ? [createPostgresSpanProcessor(pipeline, reportUnstorableSpan)] : []),
+      // One processor per other exporter: a slow OTLP backend cannot hold up Postgres.
+      ...exporters.map((e) => new BatchSpanProcessor(e, {
+        scheduledDelayMillis: 100,
+        maxExportBatchSize: 512,
+        maxQueueSize: 8192,
+      })),
+    ],
   })
   const logger = createLogger({ pipeline, level: options.logLevel, consoleLevel: options.consoleLevel, write: options.writeLog })
   let lastErrorLog = 0
@@ -76,6 +79,10 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
       time: new Date().toISOString(), level: 'warn', message: 'telemetry write failed; will retry',
       error: String((err as Error)?.message ?? err), ...pipeline?.stats(),
     }))
+  }
+
+  function reportUnstorableSpan(err: unknown) {
+    line('warn', 'span not stored: it could not be made a row', { error: String((err as Error)?.message ?? err) })
   }
 
   function reportDrops(report: DropReport) {

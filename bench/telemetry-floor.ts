@@ -14,14 +14,14 @@ export function createFloorTelemetry(sql: Sql): Telemetry {
   let rows: { line: string }[] = []
   let writing: Promise<void> | undefined
   let timer: ReturnType<typeof setTimeout> | undefined
+  // One batch per drain, as the pipeline does: what arrives meanwhile waits for the next tick.
   const write = async () => {
-    while (rows.length) {
-      const batch = rows
-      rows = []
-      await copyTransaction(sql, async (copy, tx) => { await copy('telemetry.spans', SPAN_COLUMNS, batch); await tx`select 1` })
-    }
+    const batch = rows
+    rows = []
+    if (batch.length) await copyTransaction(sql, async (copy, tx) => { await copy('telemetry.spans', SPAN_COLUMNS, batch); await tx`select 1` })
   }
-  const drain = () => (writing ??= write().finally(() => { writing = undefined }))
+  const drain = () => (writing ??= write().finally(() => { writing = undefined; if (rows.length) tick() }))
+  const tick = () => { timer ??= setTimeout(() => { timer = undefined; void drain() }, 250) }
   const flush = async () => {
     if (timer) { clearTimeout(timer); timer = undefined }
     await writing
@@ -32,7 +32,7 @@ export function createFloorTelemetry(sql: Sql): Telemetry {
     onStart() {},
     onEnd(span: ReadableSpan) {
       rows.push({ line: spanCopyLine(toSpanRow(span)) })
-      timer ??= setTimeout(() => { timer = undefined; void drain() }, 250)
+      if (!writing) tick()
     },
     forceFlush: flush,
     shutdown: flush,

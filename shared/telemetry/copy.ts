@@ -1,7 +1,7 @@
 import { Readable, type Writable } from 'node:stream'
 import type { Sql, TransactionSql } from 'postgres'
 import { transaction } from '../db/transaction.ts'
-import { jsonText, realArrayLiteral } from './encode.ts'
+import { isoTime, jsonText, realArrayLiteral } from './encode.ts'
 import { SPAN_COLUMNS } from './insert.ts'
 import type { LogRow, SpanRow } from './rows.ts'
 
@@ -30,8 +30,8 @@ const b = (v: boolean | null) => (v === null ? NULL : v ? 't' : 'f')
 /** One span as a COPY line, in SPAN_COLUMNS order (each column spelled out: this runs for every span). */
 export function spanCopyLine(r: SpanRow): string {
   return [
-    t(r.trace_id), t(r.span_id), t(r.parent_span_id), t(r.name), t(r.kind), r.start_time.toISOString(),
-    r.end_time.toISOString(), n(r.duration_ms), t(r.status_code), t(r.status_message), t(r.function), t(r.model),
+    t(r.trace_id), t(r.span_id), t(r.parent_span_id), t(r.name), t(r.kind), isoTime(r.start_time.getTime()),
+    isoTime(r.end_time.getTime()), n(r.duration_ms), t(r.status_code), t(r.status_message), t(r.function), t(r.model),
     n(r.ttfb_ms), n(r.input_tokens), n(r.output_tokens), t(r.error_type), t(r.user_id), t(r.session_id),
     t(jsonText(r.attributes) ?? '{}'), t(jsonText(r.events)), realArrayLiteral(r.frame_offsets_ms) ?? NULL, n(r.frames),
     n(r.bytes), t(r.end_reason), n(r.stalls), n(r.max_gap_ms), b(r.usage_estimated), n(r.http_status), t(r.run_id) + '\n',
@@ -41,7 +41,7 @@ export function spanCopyLine(r: SpanRow): string {
 export const LOG_COLUMNS = ['time', 'level', 'trace_id', 'span_id', 'message', 'attributes'] as const satisfies readonly (keyof LogRow)[]
 
 export function logCopyLine(r: LogRow): string {
-  return [r.time.toISOString(), t(r.level), t(r.trace_id), t(r.span_id), t(r.message), t(jsonText(r.attributes) ?? '{}') + '\n'].join('\t')
+  return [isoTime(r.time.getTime()), t(r.level), t(r.trace_id), t(r.span_id), t(r.message), t(jsonText(r.attributes) ?? '{}') + '\n'].join('\t')
 }
 
 /** Priced (has tokens) or counted in the rollups (a request span): goes through the stage and its INSERT. */

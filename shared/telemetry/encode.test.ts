@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { jsonText, noNul, realArrayLiteral } from './encode.ts'
+import { isoTime, jsonText, noNul, realArrayLiteral } from './encode.ts'
 
 describe('row value encoding', () => {
   it('prints offsets to 0.01 ms exactly as rounding the double would', () => {
@@ -17,5 +17,13 @@ describe('row value encoding', () => {
     expect(noNul('a\u0000b')).toBe('ab')
     expect(jsonText({ k: 'a\u0000b', escaped: '\\u0000' })).toBe('{"k":"ab","escaped":"\\\\u0000"}')
     expect(jsonText(null)).toBeNull()
+  })
+
+  it('prints a time exactly as toISOString does', () => {
+    const now = Date.now()
+    const times = [0, 1, 999, 1000, -1, -999, -1001, 1.9994, now, now + 0.5, now + 1, now + 999, now + 1000, 253402300799999, 253402300800000, -62167219200000, -62167219200001]
+    for (let i = 0; i < 5000; i++) times.push(now + (Math.random() - 0.5) * 4e4, Math.random() * 4e12 - 1e12)
+    for (const t of times) expect(isoTime(t)).toBe(new Date(t).toISOString())
+    expect(() => isoTime(NaN)).toThrow(RangeError)
   })
 })

@@ -34,3 +34,23 @@ export function realArrayLiteral(xs: number[] | null): string | null {
   }
   return s + '}'
 }
+
+let cachedSecond = NaN
+let cachedPrefix = ''
+
+/**
+ * `new Date(ms).toISOString()`, several times cheaper: every span has two timestamps and
+ * nearly all of them fall in the current second, whose date-and-time prefix is kept.
+ */
+export function isoTime(time: number): string {
+  const ms = Math.trunc(time) // as Date does (toward zero)
+  const second = Math.floor(ms / 1000)
+  if (second !== cachedSecond) {
+    const iso = new Date(ms).toISOString() // a non-finite time throws here, as it always did
+    if (iso.length !== 24) return iso // a year outside 0000-9999: its own, longer format
+    cachedSecond = second
+    cachedPrefix = iso.slice(0, 20)
+  }
+  const milli = ms - second * 1000
+  return cachedPrefix + (milli < 10 ? '00' : milli < 100 ? '0' : '') + milli + 'Z'
+}

@@ -1,5 +1,5 @@
 import type { PendingQuery, Row, Sql, TransactionSql } from 'postgres'
-import { jsonText, noNul, realArrayLiteral } from './encode.ts'
+import { isoTime, jsonText, noNul, realArrayLiteral } from './encode.ts'
 import type { LogRow, SpanRow } from './rows.ts'
 
 // The statements that write telemetry: the pricing-and-rollup INSERT (one SQL, read
@@ -8,7 +8,7 @@ import type { LogRow, SpanRow } from './rows.ts'
 // whatever the batch size — no 65k-parameter ceiling, and far less to parse than a
 // VALUES list of rows × columns.
 
-const iso = (d: Date) => d.toISOString()
+const iso = (d: Date) => isoTime(d.getTime())
 
 /** The span columns in the order every source yields them (COPY, unnest, the stage). */
 export const SPAN_COLUMNS = [

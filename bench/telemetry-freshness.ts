@@ -1,6 +1,7 @@
 // Freshness: from a stream's last byte at the client to its request span being
-// queryable in telemetry.spans, with the production settings (BatchSpanProcessor
-// 100 ms, pipeline flush 250 ms). Polled every 10 ms, so figures are +0..10 ms.
+// queryable in telemetry.spans, with the production settings (spans reach the
+// pipeline as they end; a row waits at most 250 ms for its batch). Polled every 10 ms,
+// so figures are +0..10 ms.
 import type { Sql } from 'postgres'
 import { createTelemetry } from '../shared/telemetry/telemetry.ts'
 import { createChatFixture } from '../tests/support/chat-fixture.ts'

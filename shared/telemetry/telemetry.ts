@@ -37,7 +37,7 @@ export interface TelemetryOptions {
 }
 
 /**
- * The process's tracer and logger. Spans go to the pipeline as they end (and, when
+ * The process's tracer and logger. Spans go to the pipeline as they end (a turn later; and, when
  * configured, through a BatchSpanProcessor to OTLP); logs go
  * straight to the same pipeline. Without `sql` spans are still created so trace ids
  * exist, but nothing is stored.

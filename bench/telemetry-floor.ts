@@ -2,13 +2,14 @@
 // its row and COPYed (the cheapest way in), in batches like the pipeline's — no pricing,
 // no rollups, no logs table, no retries. What `on` costs beyond this is what the product
 // adds; what this costs is what storing six spans per stream costs on this machine.
-import { BasicTracerProvider, type ReadableSpan, type SpanProcessor } from '@opentelemetry/sdk-trace-base'
+import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base'
 import type { Sql } from 'postgres'
 import { copyTransaction, spanCopyLine } from '../shared/telemetry/copy.ts'
 import { SPAN_COLUMNS } from '../shared/telemetry/insert.ts'
 import { createLogger } from '../shared/telemetry/logger.ts'
+import { createPostgresSpanProcessor } from '../shared/telemetry/pg-span-processor.ts'
+import type { TelemetryPipeline } from '../shared/telemetry/pipeline.ts'
 import type { Telemetry } from '../shared/telemetry/telemetry.ts'
-import { toSpanRow } from '../shared/telemetry/to-span-row.ts'
 
 export function createFloorTelemetry(sql: Sql): Telemetry {
   let rows: { line: string }[] = []
@@ -27,21 +28,23 @@ export function createFloorTelemetry(sql: Sql): Telemetry {
     await writing
     await drain()
   }
-  // As the product's Postgres path does: each span becomes its line as it ends.
-  const processor: SpanProcessor = {
-    onStart() {},
-    onEnd(span: ReadableSpan) {
-      rows.push({ line: spanCopyLine(toSpanRow(span)) })
+  // The product's span processor in front (spans become rows as the product's do), a
+  // pipeline that only COPYs behind it.
+  const pipeline: TelemetryPipeline = {
+    pushSpans(spans) {
+      for (const r of spans) rows.push({ line: spanCopyLine(r) })
       if (!writing) tick()
     },
-    forceFlush: flush,
+    pushLogs() {},
+    flush,
     shutdown: flush,
+    stats: () => ({ queued: rows.length, written: 0, dropped: 0, rejected: 0, failures: 0, batches: 0, fallbacks: 0 }),
   }
-  const provider = new BasicTracerProvider({ spanProcessors: [processor] })
+  const provider = new BasicTracerProvider({ spanProcessors: [createPostgresSpanProcessor(pipeline, (err) => console.error('floor: span not stored', err))] })
   return {
     tracer: provider.getTracer('bench-floor'),
     logger: createLogger({ write: () => {}, level: 'error', consoleLevel: 'error' }),
-    flush,
-    shutdown: flush,
+    flush: async () => { await provider.forceFlush(); await flush() },
+    shutdown: () => provider.shutdown(),
   }
 }

@@ -1,6 +1,7 @@
 import { SpanKind, SpanStatusCode, type Attributes, type HrTime } from '@opentelemetry/api'
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { ATTR } from './attributes.ts'
+import { isoTime } from './encode.ts'
 import { redactAttributes, redactString } from './redact.ts'
 import type { SpanRow } from './rows.ts'
 
@@ -74,7 +75,7 @@ export function toSpanRow(span: ReadableSpan): SpanRow {
     session_id: str(a, ATTR.conversationId),
     attributes: jsonAttributes(a),
     events: span.events.length
-      ? span.events.map((e) => ({ name: e.name, time: new Date(hrToMs(e.time)).toISOString(), attributes: redactAttributes(e.attributes ?? {}) }))
+      ? span.events.map((e) => ({ name: e.name, time: isoTime(hrToMs(e.time)), attributes: redactAttributes(e.attributes ?? {}) }))
       : null,
     frame_offsets_ms: numbers(a, ATTR.frameOffsetsMs),
     frames: int(a, ATTR.frames),

@@ -28,7 +28,9 @@ export function createPostgresSpanProcessor(pipeline: TelemetryPipeline, onError
     ended = []
     const rows: SpanRow[] = []
     for (const span of spans) {
-      try { rows.push(toSpanRow(span)) } catch (err) { onError(err) }
+      try { rows.push(toSpanRow(span)) } catch (err) {
+        try { onError(err) } catch { /* this runs in a timer: a failing reporter must not take the process down */ }
+      }
     }
     if (rows.length) pipeline.pushSpans(rows)
   }

@@ -131,4 +131,35 @@ describe('rollup_minute', () => {
     const [empty] = await db.sql`select telemetry.hist_quantile(array_fill(0, array[67]), 0.5) as q`
     expect(empty.q).toBeNull()
   })
+
+  it('histogram fast paths agree with the definitions: 67-bucket hist_add, hist_agg as per-value buckets', async () => {
+    const [r] = await db.sql`
+      with v as (
+        select g % 7 as grp, case when g % 11 = 0 then null when g % 97 = 0 then 'NaN'::float8
+          when g % 89 = 0 then -5 else (g * 7919 % 100003) / 7.0 end as x
+        from generate_series(1, 5000) g
+      ), counted as (
+        select grp, telemetry.hist_bucket(x) as b, count(*)::int as c from v where x is not null group by 1, 2
+      ), expected as (
+        select g.grp, array_agg(coalesce(c.c, 0) order by k) as h
+        from (select distinct grp from v) g cross join generate_series(1, 67) k
+        left join counted c on c.grp = g.grp and c.b = k
+        group by g.grp
+      ), pairs as (
+        select (select array_agg((i * 37 + j) % 1000 order by i) from generate_series(1, 67) i) as a,
+               (select array_agg(case when i = 5 and j = 3 then null else (i * j) % 50 end order by i) from generate_series(1, 67) i) as b
+        from generate_series(1, 20) j
+      )
+      select
+        (select count(*)::int from (select grp, telemetry.hist_agg(x) as h from v group by grp) got
+           join expected e using (grp) where got.h = e.h) as agg_matches,
+        (select count(*)::int from (select distinct grp from v) g) as groups,
+        (select count(*)::int from pairs where telemetry.hist_add(a, b) =
+           array(select coalesce(x, 0) + coalesce(y, 0) from unnest(a, b) with ordinality u(x, y, n) order by n)) as add_matches,
+        (select telemetry.hist_agg(x) from v where false) as agg_empty`
+    expect(r.groups).toBe(7)
+    expect(r.agg_matches).toBe(7)
+    expect(r.add_matches).toBe(20)
+    expect(r.agg_empty).toEqual(Array(67).fill(0))
+  })
 })

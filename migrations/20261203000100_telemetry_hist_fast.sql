@@ -1,12 +1,13 @@
--- The rollup upserts (shared/telemetry/insert.ts) spent most of their time in two
+-- The rollup upserts (shared/telemetry/insert.ts) spent much of their time in two
 -- histogram functions, per request span and per updated rollup row:
 -- - hist_agg's transition, a PL/pgSQL call per value: ~3.3 µs a value. It now only
 --   collects the values (array_append, built in) and buckets them in one PL/pgSQL
 --   call per group (hist_of): ~0.8 µs a value, same counts.
 -- - hist_add, an unnest-with-ordinality subquery: ~30 µs a call, two calls for every
 --   rollup row a batch updates. Rollup histograms are always 67 buckets long; for two of
---   those it is now one array constructor: ~6 µs. Other lengths take the old path.
--- Measured on PostgreSQL 15 here (.tmp scratch, 20,000 calls / 200,000 values).
+--   those it is now one array constructor: ~7 µs. Other lengths take the old path.
+-- Measured on PostgreSQL 15 here (scratch scripts, 20,000 calls / 200,000 values;
+-- docs/telemetry.md, 2026-12-03).
 
 -- Histogram (67 counts, as hist_agg) of raw values in ms; nulls are skipped.
 create or replace function telemetry.hist_of(vs double precision[])

@@ -88,8 +88,9 @@ export function forgetTables(): void {
 
 /**
  * `array[sum(col[1]), …, sum(col[67])]`: the element-wise sum of a histogram column with
- * built-in aggregates. Same result as telemetry.hist_sum, 3–6× faster on many rows (no SQL
- * function call per row). Only ever called with the two constant column names below.
+ * built-in aggregates. Same result as telemetry.hist_sum, ~2.5× faster on many rows (no
+ * PL/pgSQL call per row: 1.9–2.3 vs 5.0–5.6 µs a row on 50,000 rows since migration
+ * 20261203000100; 3–6× before it). Only ever called with the two constant column names below.
  */
 export function histSum(sql: Db, column: 'ttfb_hist' | 'duration_hist'): Fragment {
   return sql.unsafe(`array[${HIST_INDEXES.map((i) => `sum(${column}[${i}])`).join(', ')}]::float8[]`)

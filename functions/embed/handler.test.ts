@@ -231,7 +231,7 @@ describe('embed handler: bad requests', () => {
   const cases: [string, (f: F, token: string) => Promise<Response>, number, string][] = [
     ['no token', (f) => f.request({ input: 'x' }), 401, 'unauthorized'],
     ['forged token', (f) => f.request({ input: 'x' }, { token: 'a.b.c' }), 401, 'unauthorized'],
-    ['expired token', async (f) => f.request({ input: 'x' }, { token: await f.token(USER, -10) }), 401, 'unauthorized'],
+    ['expired token', async (f) => f.request({ input: 'x' }, { token: await f.token(USER, -120) }), 401, 'unauthorized'],
     ['wrong method', (f, t) => f.request(undefined, { token: t, method: 'GET' }), 405, 'method_not_allowed'],
     ['wrong content type', (f, t) => f.request('x', { token: t, headers: { 'content-type': 'text/plain' } }), 415, 'unsupported_media_type'],
     ['invalid JSON', (f, t) => f.request('{"input":', { token: t }), 400, 'invalid_json'],

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http'
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { AuthError, AuthUnavailableError, createJwtVerifier, signUserToken } from './jwt.ts'
+import { AuthError, AuthUnavailableError, CLOCK_SKEW_SECONDS, createJwtVerifier, signUserToken } from './jwt.ts'
 
 const SECRET = 'auth-test-secret-that-is-at-least-32-chars'
 const USER = '0b4c2a1e-3d5f-4a6b-8c7d-9e0f1a2b3c4d'
@@ -74,7 +74,7 @@ describe('createJwtVerifier', () => {
     ['not Bearer', async () => 'Basic abc', /must be "Bearer <token>"/],
     ['malformed', async () => bearer('not-a-jwt'), /malformed token/],
     ['malformed payload', async () => bearer('eyJhbGciOiJIUzI1NiJ9.%%%.abc'), /malformed token|signature/],
-    ['expired', async () => bearer(await signUserToken(SECRET, USER, -10)), /token expired/],
+    ['expired beyond the clock skew', async () => bearer(await signUserToken(SECRET, USER, -(CLOCK_SKEW_SECONDS + 60))), /token expired/],
     ['wrong audience', async () => bearer(await sign(secretKey, { alg: 'HS256' }, { aud: 'anon' })), /audience is not "authenticated"/],
     ['wrong alg (HS512)', async () => bearer(await sign(secretKey, { alg: 'HS512' })), /algorithm "HS512" is not allowed/],
     ['alg none', async () => bearer(`${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: USER, aud: 'authenticated' })}.`), /algorithm "none" is not allowed/],
@@ -103,6 +103,55 @@ describe('createJwtVerifier', () => {
     const down = createJwtVerifier({ jwtSecret: '', jwtAudience: 'authenticated', jwksUrl: 'http://127.0.0.1:9/jwks.json' })
     const err = await failure(down, bearer(await sign(es.privateKey, { alg: 'ES256', kid: 'es-1' })))
     expect(err).toBeInstanceOf(AuthUnavailableError)
+  })
+})
+
+/** A token with exactly these claims (times in seconds from now), signed like Supabase's. */
+function claimed(key: CryptoKey | Uint8Array, header: { alg: string; kid?: string }, claims: Record<string, unknown>) {
+  const now = Math.floor(Date.now() / 1000)
+  const at = (name: string) => (typeof claims[name] === 'number' ? { [name]: now + (claims[name] as number) } : {})
+  const payload = { sub: USER, aud: 'authenticated', role: 'authenticated', ...claims, ...at('exp'), ...at('iat'), ...at('nbf') }
+  for (const [k, v] of Object.entries(payload)) if (v === undefined) delete payload[k as keyof typeof payload]
+  return new SignJWT(payload).setProtectedHeader({ typ: 'JWT', ...header }).sign(key)
+}
+
+describe('claims', () => {
+  const verify = () => createJwtVerifier({ jwtSecret: SECRET, jwtAudience: 'authenticated', jwksUrl })
+  const hs = { alg: 'HS256' }
+  const signer = () => [es.privateKey, { alg: 'ES256', kid: 'es-1' }] as const
+
+  const refused: [string, () => Promise<string>, RegExp][] = [
+    ['a token without exp', () => claimed(secretKey, hs, { iat: 0 }), /no exp claim/],
+    ['an ES256 token without exp', () => claimed(...signer(), { iat: 0 }), /no exp claim/],
+    ['an iat beyond the clock skew in the future', () => claimed(secretKey, hs, { iat: CLOCK_SKEW_SECONDS + 60, exp: 3600 }), /iat is in the future/],
+    ['an nbf beyond the clock skew in the future', () => claimed(secretKey, hs, { nbf: CLOCK_SKEW_SECONDS + 60, exp: 3600 }), /claim "nbf" is invalid/],
+    ['an exp beyond the clock skew in the past', () => claimed(secretKey, hs, { iat: -3600, exp: -(CLOCK_SKEW_SECONDS + 60) }), /token expired/],
+    ['a service_role token', () => claimed(secretKey, hs, { role: 'service_role', exp: 3600 }), /role is "service_role", not "authenticated"/],
+    ['an anon token', () => claimed(secretKey, hs, { role: 'anon', exp: 3600 }), /role is "anon", not "authenticated"/],
+    ['an ES256 service_role token', () => claimed(...signer(), { role: 'service_role', exp: 3600 }), /role is "service_role"/],
+    ['a token without a role', () => claimed(secretKey, hs, { role: undefined, exp: 3600 }), /role is missing/],
+  ]
+  for (const [name, token, message] of refused) {
+    it(`refuses ${name}`, async () => {
+      const err = await failure(verify(), bearer(await token()))
+      expect(err).toBeInstanceOf(AuthError)
+      expect(err.message).toMatch(message)
+    })
+  }
+
+  it('allows the clock skew on exp, nbf and iat', async () => {
+    const within = CLOCK_SKEW_SECONDS - 10
+    for (const claims of [{ iat: -3600, exp: -within }, { iat: within, exp: 3600 }, { nbf: within, iat: 0, exp: 3600 }]) {
+      expect((await verify()(bearer(await claimed(secretKey, hs, claims)))).userId, JSON.stringify(claims)).toBe(USER)
+    }
+  })
+
+  it('signs user tokens that pass, with extra claims but never another role', async () => {
+    const token = await signUserToken(SECRET, USER, 60, { email: 'a@example.test', role: 'service_role' })
+    const { claims } = await verify()(bearer(token))
+    expect(claims).toMatchObject({ role: 'authenticated', email: 'a@example.test', aud: 'authenticated' })
+    expect(typeof claims.exp).toBe('number')
+    expect(typeof claims.iat).toBe('number')
   })
 })
 

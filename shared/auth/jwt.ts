@@ -1,4 +1,4 @@
-import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTVerifyGetKey } from 'jose'
+import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose'
 import { remoteJwks } from './jwks.ts'
 
 export interface VerifiedUser {
@@ -21,6 +21,10 @@ export class AuthUnavailableError extends Error {}
 
 /** What Supabase signs with: the legacy HS256 secret, or the new ES256/RS256 signing keys. */
 const ASYMMETRIC = ['ES256', 'RS256']
+/** Seconds a token's exp, nbf and iat may be off by: clocks of the issuer and this host drift. */
+export const CLOCK_SKEW_SECONDS = 30
+/** The only `role` a user's access token carries; `anon` and `service_role` are API keys, not users. */
+const USER_ROLE = 'authenticated'
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const encoder = new TextEncoder()
 
@@ -28,6 +32,8 @@ const encoder = new TextEncoder()
 export function createJwtVerifier(settings: AuthSettings) {
   const secret = settings.jwtSecret ? encoder.encode(settings.jwtSecret) : undefined
   const jwks: JWTVerifyGetKey | undefined = settings.jwksUrl ? remoteJwks(settings.jwksUrl) : undefined
+
+  const checks = { audience: settings.jwtAudience, requiredClaims: ['exp'], clockTolerance: CLOCK_SKEW_SECONDS }
 
   return async function verify(authorization: string | null): Promise<VerifiedUser> {
     if (!authorization) throw new AuthError('missing bearer token')
@@ -46,26 +52,38 @@ export function createJwtVerifier(settings: AuthSettings) {
     try {
       if (alg === 'HS256') {
         if (!secret) throw new AuthError('HS256 tokens are not accepted here (no JWT secret configured)')
-        ;({ payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], audience: settings.jwtAudience }))
+        ;({ payload } = await jwtVerify(token, secret, { algorithms: ['HS256'], ...checks }))
       } else if (alg && ASYMMETRIC.includes(alg)) {
         if (!jwks) throw new AuthError(`${alg} tokens are not accepted here (no JWKS configured)`)
-        ;({ payload } = await jwtVerify(token, jwks, { algorithms: ASYMMETRIC, audience: settings.jwtAudience }))
+        ;({ payload } = await jwtVerify(token, jwks, { algorithms: ASYMMETRIC, ...checks }))
       } else {
         throw new AuthError(`token algorithm "${alg ?? 'none'}" is not allowed`)
       }
     } catch (err) {
       throw toAuthError(err, settings.jwtAudience, kid)
     }
-    if (typeof payload.sub !== 'string' || !payload.sub) throw new AuthError('token has no sub claim')
-    if (!UUID.test(payload.sub)) throw new AuthError('token sub is not a user id (UUID)')
-    return { userId: payload.sub, claims: payload as Record<string, unknown> }
+    return { userId: userOf(payload), claims: payload as Record<string, unknown> }
   }
+}
+
+/** The user a verified payload names, or why it names none. */
+function userOf(payload: JWTPayload, now = Date.now() / 1000): string {
+  // jose checks iat only against a maximum age; a token from the future is a forged or
+  // mis-clocked issuer either way.
+  if (typeof payload.iat === 'number' && payload.iat > now + CLOCK_SKEW_SECONDS) throw new AuthError('token iat is in the future')
+  if (payload.role !== USER_ROLE) {
+    throw new AuthError(`token role is ${typeof payload.role === 'string' ? `"${payload.role.slice(0, 40)}"` : 'missing'}, not "${USER_ROLE}"`)
+  }
+  if (typeof payload.sub !== 'string' || !payload.sub) throw new AuthError('token has no sub claim')
+  if (!UUID.test(payload.sub)) throw new AuthError('token sub is not a user id (UUID)')
+  return payload.sub
 }
 
 function toAuthError(err: unknown, audience: string, kid: string | undefined): Error {
   if (err instanceof AuthError) return err
   if (err instanceof errors.JWTExpired) return new AuthError('token expired')
   if (err instanceof errors.JWTClaimValidationFailed) {
+    if (err.reason === 'missing') return new AuthError(`token has no ${err.claim} claim`)
     return new AuthError(err.claim === 'aud' ? `token audience is not "${audience}"` : `token claim "${err.claim}" is invalid`)
   }
   if (err instanceof errors.JWKSNoMatchingKey) return new AuthError(`no signing key matches the token's kid${kid ? ` "${kid}"` : ''}`)
@@ -83,9 +101,12 @@ function toAuthError(err: unknown, audience: string, kid: string | undefined): E
   return new AuthUnavailableError('token could not be verified; retry')
 }
 
-/** Signs a user token shaped like Supabase's (role authenticated, aud authenticated). */
-export function signUserToken(secret: string, sub: string, ttlSeconds = 3600): Promise<string> {
-  return new SignJWT({ role: 'authenticated' })
+/**
+ * Signs a user token shaped like Supabase's (role authenticated, aud authenticated, exp, iat).
+ * `claims` adds what Supabase Auth puts beside them (email, app_metadata); it cannot change the role.
+ */
+export function signUserToken(secret: string, sub: string, ttlSeconds = 3600, claims: Record<string, unknown> = {}): Promise<string> {
+  return new SignJWT({ ...claims, role: USER_ROLE })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(sub)
     .setAudience('authenticated')

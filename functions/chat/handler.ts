@@ -220,7 +220,7 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
         bookkeeping(Promise.allSettled([
           limiter.settle(userId, decision.windowStart, summary.tokensUsed - estimated).catch((err) =>
             logger.warn('could not settle the rate limit', { error: errorText(err) }, root)),
-          summary.outcome.kind === 'done' && broadcast ? broadcast(session_id, summary.outcome.done, root) : undefined,
+          summary.outcome.kind === 'done' && broadcast ? broadcast(session_id, summary.outcome.done, root, userId) : undefined,
         ]))
       },
     })

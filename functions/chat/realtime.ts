@@ -1,43 +1,48 @@
 import type { Span } from '@opentelemetry/api'
-import { createClient, type SupabaseClient } from '@supabase/supabase-js'
 import type { RealtimeConfig } from '../../shared/config.ts'
+import { CHAT_DONE_EVENT, chatTopic } from '../../shared/realtime.ts'
 import type { DoneFrame } from '../../shared/sse/frames.ts'
 import type { Logger } from '../../shared/telemetry/logger.ts'
 
-class NoSocket {
-  constructor() {
-    throw new Error('realtime broadcasts go over HTTP; no WebSocket is opened')
-  }
+/** `userId` is optional only so an older call site still type-checks; without it nothing is sent. */
+export type Broadcast = (sessionId: string, done: DoneFrame, span: Span, userId?: string) => Promise<void>
+
+/** realtime-js's own default for a push; a Realtime that hangs must not hold the isolate longer. */
+const TIMEOUT_MS = 10_000
+
+export interface BroadcastMessage {
+  topic: string
+  event: string
+  payload: unknown
+  private: true
 }
 
-export type Broadcast = (sessionId: string, done: DoneFrame, span: Span) => Promise<void>
+export function toBroadcastMessage(userId: string, sessionId: string, done: DoneFrame): BroadcastMessage {
+  return { topic: chatTopic(userId, sessionId), event: CHAT_DONE_EVENT, payload: done, private: true }
+}
 
 /**
- * Announces `chat.done` on the session's Realtime channel `chat:<session_id>`. The
- * channel is never subscribed, so supabase-js sends it with one HTTP request to the
- * broadcast endpoint (`POST <url>/realtime/v1/api/broadcast`) instead of opening a
- * WebSocket from a short-lived isolate. Failures are logged; they never fail a stream.
+ * Announces `chat.done` on the user's private channel `chat:<user_id>:<session_id>` with one
+ * request to Realtime's HTTP broadcast API (`POST <url>/realtime/v1/api/broadcast`, service role
+ * key): no WebSocket from a short-lived isolate, and no reliance on supabase-js's implicit REST
+ * fallback of `send()`, which is being retired. The service role bypasses the `realtime.messages`
+ * policies; who may listen is decided there. Failures are logged; they never fail a stream.
  */
-export function createRealtimeBroadcast(config: RealtimeConfig, logger: Logger): Broadcast | undefined {
+export function createRealtimeBroadcast(config: RealtimeConfig, logger: Logger, fetchImpl: typeof fetch = fetch): Broadcast | undefined {
   if (!config.enabled) return undefined
-  let client: SupabaseClient | undefined
-  return async (sessionId, done, span) => {
+  const endpoint = `${config.url.replace(/\/+$/, '')}/realtime/v1/api/broadcast`
+  const headers = { apikey: config.serviceKey, authorization: `Bearer ${config.serviceKey}`, 'content-type': 'application/json' }
+  return async (sessionId, done, span, userId) => {
+    if (!userId) return logger.warn('realtime broadcast skipped: no user id', { session_id: sessionId }, span)
+    const message = toBroadcastMessage(userId, sessionId, done)
     try {
-      client ??= createClient(config.url, config.serviceKey, {
-        auth: { persistSession: false, autoRefreshToken: false },
-        // Node 20 has no WebSocket and realtime-js refuses to start without one; no socket is
-        // ever opened here (the channel is not subscribed), so a stand-in that cannot connect will do.
-        ...(typeof WebSocket === 'undefined' ? { realtime: { transport: NoSocket as never } } : {}),
+      const res = await fetchImpl(endpoint, {
+        method: 'POST', headers, body: JSON.stringify({ messages: [message] }), signal: AbortSignal.timeout(TIMEOUT_MS),
       })
-      const channel = client.channel(`chat:${sessionId}`)
-      try {
-        const result = await channel.send({ type: 'broadcast', event: 'chat.done', payload: done })
-        if (result !== 'ok') logger.warn('realtime broadcast failed', { channel: `chat:${sessionId}`, result }, span)
-      } finally {
-        await client.removeChannel(channel)
-      }
+      const body = await res.text()
+      if (!res.ok) logger.warn('realtime broadcast failed', { topic: message.topic, status: res.status, body: body.slice(0, 200) }, span)
     } catch (err) {
-      logger.warn('realtime broadcast failed', { channel: `chat:${sessionId}`, error: String((err as Error)?.message ?? err) }, span)
+      logger.warn('realtime broadcast failed', { topic: message.topic, error: String((err as Error)?.message ?? err) }, span)
     }
   }
 }

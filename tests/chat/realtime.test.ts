@@ -1,7 +1,9 @@
-// chat.done on the session's Realtime channel, through supabase-js, against a local stand-in
-// for the Realtime broadcast API.
+// chat.done on the user's private Realtime channel, through the handler, against a local
+// stand-in for Realtime's HTTP broadcast API. Each chat's bookkeeping (where the broadcast is
+// sent) is awaited through waitUntil, so nothing here waits for a time to pass.
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { chatTopic } from '../../shared/realtime.ts'
 import { createChatFixture, framesOf } from '../support/chat-fixture.ts'
 import { freshDatabase, type TestDatabase } from '../support/db.ts'
 
@@ -9,6 +11,7 @@ let db: TestDatabase
 let server: Server
 let baseUrl: string
 let status = 202
+let upgrades = 0
 const received: { method: string; path: string; headers: IncomingHttpHeaders; body: any }[] = []
 
 beforeAll(async () => {
@@ -21,6 +24,7 @@ beforeAll(async () => {
       res.writeHead(status, { 'content-type': 'application/json' }).end(status < 300 ? '' : '{"message":"boom"}')
     })
   })
+  server.on('upgrade', (_req, socket) => { upgrades++; socket.destroy() })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`
 })
@@ -29,52 +33,89 @@ afterAll(async () => {
   await db.drop()
 })
 
-const USER = '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0'
+const ALICE = '0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0'
+const BOB = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d'
 const SERVICE_KEY = 'service-role-key-for-the-realtime-test'
 
-async function until(check: () => boolean) {
-  for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 10))
+function fixture(env: Record<string, string> = { REALTIME_ENABLED: 'true', SUPABASE_URL: baseUrl, SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY }) {
+  const bookkeeping: Promise<unknown>[] = []
+  const f = createChatFixture(db.sql, env, undefined, { waitUntil: (work) => { bookkeeping.push(work) } })
+  /** One chat to its end, bookkeeping (the broadcast) included. */
+  async function chat(user: string, session: string) {
+    const res = await f.request({ session_id: session, content: 'announce me' }, { token: await f.token(user) })
+    const frames = framesOf(await res.text())
+    await Promise.all(bookkeeping)
+    return { res, done: frames.at(-1)! }
+  }
+  return { ...f, chat }
 }
 
 describe('realtime broadcast of chat.done', () => {
-  const env = () => ({ REALTIME_ENABLED: 'true', SUPABASE_URL: baseUrl, SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY })
-
-  it('POSTs the done frame to /realtime/v1/api/broadcast on chat:<session_id> with the service key', async () => {
+  it("POSTs the done frame to /realtime/v1/api/broadcast on the user's private topic, with the service key", async () => {
     received.length = 0
     status = 202
-    const f = createChatFixture(db.sql, env())
     const session = crypto.randomUUID()
-    const res = await f.request({ session_id: session, content: 'announce me' }, { token: await f.token(USER) })
-    const done = framesOf(await res.text()).at(-1)!
+    const { done } = await fixture().chat(ALICE, session)
     expect(done.event).toBe('chat.done')
-    await until(() => received.length > 0)
     expect(received).toHaveLength(1)
     const [call] = received
-    // supabase-js also puts apikey and the protocol version in the query string.
-    expect([call.method, new URL(call.path, baseUrl).pathname]).toEqual(['POST', '/realtime/v1/api/broadcast'])
+    expect([call.method, call.path]).toEqual(['POST', '/realtime/v1/api/broadcast'])
     expect(call.headers.apikey).toBe(SERVICE_KEY)
     expect(call.headers.authorization).toBe(`Bearer ${SERVICE_KEY}`)
-    expect(call.body).toEqual({ messages: [{ topic: `chat:${session}`, event: 'chat.done', payload: done.data, private: false }] })
+    expect(call.headers['content-type']).toBe('application/json')
+    expect(call.body).toEqual({
+      messages: [{ topic: `chat:${ALICE}:${session}`, event: 'chat.done', payload: done.data, private: true }],
+    })
+    expect(chatTopic(ALICE, session)).toBe(`chat:${ALICE}:${session}`)
+  })
+
+  it("never announces on a public channel or on a topic another user of the same session id can join", async () => {
+    received.length = 0
+    status = 202
+    const f = fixture()
+    const shared = crypto.randomUUID()
+    await f.chat(ALICE, shared)
+    await f.chat(BOB, shared)
+    await f.chat(ALICE, crypto.randomUUID())
+    const messages = received.flatMap((r) => r.body.messages)
+    expect(messages).toHaveLength(3)
+    for (const m of messages) expect(m.private).toBe(true)
+    expect(messages.map((m) => m.topic)).toEqual([chatTopic(ALICE, shared), chatTopic(BOB, shared), expect.stringMatching(`^chat:${ALICE}:`)])
+    expect(messages.map((m) => m.topic)).not.toContain(`chat:${shared}`)
+    // HTTP only: no WebSocket is ever opened from the function.
+    expect(upgrades).toBe(0)
+    expect(received.every((r) => r.path === '/realtime/v1/api/broadcast')).toBe(true)
   })
 
   it('logs a failed broadcast and still ends the stream normally', async () => {
     received.length = 0
     status = 500
-    const f = createChatFixture(db.sql, env())
-    const res = await f.request({ session_id: crypto.randomUUID(), content: 'announce me' }, { token: await f.token(USER) })
-    expect(framesOf(await res.text()).at(-1)!.event).toBe('chat.done')
-    await until(() => f.logs.some((l) => l.includes('realtime broadcast failed')))
+    const f = fixture()
+    const session = crypto.randomUUID()
+    const { res, done } = await f.chat(ALICE, session)
+    expect(done.event).toBe('chat.done')
     const warn = f.logs.map((l) => JSON.parse(l)).find((l) => l.message === 'realtime broadcast failed')
-    expect(warn).toMatchObject({ level: 'warn', result: 'error', trace_id: res.headers.get('x-trace-id') })
+    expect(warn).toMatchObject({ level: 'warn', status: 500, topic: chatTopic(ALICE, session), trace_id: res.headers.get('x-trace-id') })
+    expect(JSON.stringify(f.logs)).not.toContain(SERVICE_KEY)
+  })
+
+  it('logs an unreachable Realtime and still ends the stream normally', async () => {
+    const closed = createServer()
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r))
+    const url = `http://127.0.0.1:${(closed.address() as { port: number }).port}`
+    await new Promise<void>((r) => closed.close(() => r()))
+    const f = fixture({ REALTIME_ENABLED: 'true', SUPABASE_URL: url, SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY })
+    const { done } = await f.chat(ALICE, crypto.randomUUID())
+    expect(done.event).toBe('chat.done')
+    const warn = f.logs.map((l) => JSON.parse(l)).find((l) => l.message === 'realtime broadcast failed')
+    expect(warn).toMatchObject({ level: 'warn', error: expect.any(String) })
     expect(JSON.stringify(f.logs)).not.toContain(SERVICE_KEY)
   })
 
   it('does nothing when REALTIME_ENABLED is off', async () => {
     received.length = 0
-    const f = createChatFixture(db.sql, { SUPABASE_URL: baseUrl, SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY })
-    const res = await f.request({ session_id: crypto.randomUUID(), content: 'quiet' }, { token: await f.token(USER) })
-    await res.text()
-    await new Promise((r) => setTimeout(r, 100))
+    const { done } = await fixture({ SUPABASE_URL: baseUrl, SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY }).chat(ALICE, crypto.randomUUID())
+    expect(done.event).toBe('chat.done')
     expect(received).toHaveLength(0)
   })
 })

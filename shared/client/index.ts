@@ -7,3 +7,5 @@ export { backoffDelay, parseRetryAfter, retryReasonOf, NON_RETRYABLE_STATUSES, R
 export { createTraceContext, parseTraceparent, toTraceparent } from './traceparent.ts'
 export { supabaseFunctionsUrl } from './endpoint.ts'
 export type * from './types.ts'
+export { subscribeChatDone, subjectOf, type ChatDoneOptions, type ChatDoneSubscription, type RealtimeSupabaseLike } from './realtime.ts'
+export type { DoneFrame } from '../sse/frames.ts'

@@ -9,30 +9,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ReservedSql } from 'postgres'
 import { chatTopic } from '../../shared/realtime.ts'
 import { freshDatabase, type TestDatabase } from '../support/db.ts'
+import { REALTIME_SCHEMA } from './stand-in.ts'
 
 const MIGRATION = new URL('../../migrations/20261204000300_realtime_chat_private.sql', import.meta.url)
 const ALICE = '11111111-1111-4111-8111-111111111111'
 const BOB = '22222222-2222-4222-8222-222222222222'
 const SESSION = 'c0000000-0000-4000-8000-000000000001'
-
-// Shaped like Supabase's: what the policy reads (topic, extension) and realtime.topic() as
-// Realtime defines it; the API roles hold table privileges there and RLS decides.
-const STAND_IN = `
-  create schema realtime;
-  grant usage on schema realtime to anon, authenticated;
-  create table realtime.messages (
-    id uuid primary key default gen_random_uuid(),
-    topic text not null,
-    extension text not null,
-    payload jsonb,
-    event text,
-    private boolean default false
-  );
-  grant select, insert on realtime.messages to anon, authenticated;
-  create function realtime.topic() returns text language sql stable
-    as $$ select nullif(current_setting('realtime.topic', true), '')::text $$;
-  grant execute on function realtime.topic() to anon, authenticated;
-`
 
 interface Who { role: 'authenticated' | 'anon'; sub?: string }
 
@@ -46,7 +28,7 @@ beforeAll(async () => {
   tx = await db.sql.reserve()
   await tx`begin`
   ;[{ installed: installedBefore }] = await tx`select public.install_chat_realtime_policy() as installed`
-  await tx.unsafe(STAND_IN)
+  await tx.unsafe(REALTIME_SCHEMA)
   await tx.unsafe(await readFile(MIGRATION, 'utf8'))
 })
 afterAll(async () => {

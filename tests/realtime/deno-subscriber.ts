@@ -10,7 +10,8 @@ declare const Deno: { args: string[] }
 const [url, anonKey, token, mode, target] = Deno.args as [string, string, string, 'session' | 'topic', string]
 const print = (line: unknown) => console.log(JSON.stringify(line))
 
-const supabase = createClient(url, anonKey, { auth: { persistSession: false, autoRefreshToken: false } })
+// A generous join timeout (realtime-js's default is 10 s): the test machine may be busy.
+const supabase = createClient(url, anonKey, { auth: { persistSession: false, autoRefreshToken: false }, realtime: { timeout: 60_000 } })
 const { error } = await supabase.auth.setSession({ access_token: token, refresh_token: 'unused-in-this-test' })
 if (error) print({ error: 'sign_in', message: error.message })
 
@@ -23,7 +24,12 @@ if (mode === 'session') {
   }
 } else {
   await supabase.realtime.setAuth(token)
-  supabase.channel(target, { config: { private: true } })
+  const channel = supabase.channel(target, { config: { private: true } })
+  channel
     .on('broadcast', { event: 'chat.done' }, (m) => print({ done: m.payload }))
-    .subscribe((status, err) => print({ status, error: err?.message }))
+    .subscribe((status, err) => {
+      print({ status, error: err?.message })
+      // One answer is all the test needs; a refused channel would otherwise retry its join.
+      if (status !== 'SUBSCRIBED') void supabase.removeChannel(channel)
+    })
 }

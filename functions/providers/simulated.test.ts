@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { readConfig } from '../../shared/config.ts'
 import { createSimulatedProvider } from './simulated.ts'
 import type { ProviderEvent } from './types.ts'
@@ -49,25 +49,49 @@ describe('simulated provider', () => {
     expect(failures).toBeLessThan(85)
   })
 
-  it('paces tokens at the configured rate after the first-token delay', async () => {
-    const p = sim({ SIM_TTFB_MS: '30', SIM_TOKENS_PER_SECOND: '200', SIM_MIN_TOKENS: '11', SIM_MAX_TOKENS: '11' })
-    const t0 = performance.now()
-    const times: number[] = []
-    for await (const e of p.stream({ model: 'm', messages: [{ role: 'user', content: 'x' }], maxTokens: 100, signal: new AbortController().signal })) {
-      if (e.type === 'delta') times.push(performance.now() - t0)
-    }
-    expect(times[0]).toBeGreaterThanOrEqual(29)
-    // The schedule is anchored to the start: token i is due at 30 + 5·i ms, never earlier
-    // (a late first token is caught up on, so only lower bounds are meaningful).
-    times.forEach((t, i) => expect(t).toBeGreaterThanOrEqual(30 + 5 * i - 1))
-  })
+  // On a fake clock: the schedule itself, exactly, whatever the machine's speed (a real timer
+  // may fire a millisecond early and any time late).
+  describe('timing', () => {
+    beforeEach(() => { vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] }) })
+    afterEach(() => { vi.useRealTimers() })
 
-  it('stops promptly when aborted', async () => {
-    const p = sim({ SIM_TTFB_MS: '10000' })
-    const abort = new AbortController()
-    setTimeout(() => abort.abort(new Error('gone')), 10)
-    const t0 = Date.now()
-    await expect((async () => { for await (const _ of p.stream({ model: 'm', messages: [], maxTokens: 5, signal: abort.signal })) { /* drain */ } })()).rejects.toThrow('gone')
-    expect(Date.now() - t0).toBeLessThan(1000)
+    const collect = async (p: ReturnType<typeof sim>, signal = new AbortController().signal, onDelta = () => {}) => {
+      const t0 = Date.now()
+      const at: number[] = []
+      for await (const e of p.stream({ model: 'm', messages: [{ role: 'user', content: 'x' }], maxTokens: 100, signal })) {
+        if (e.type === 'delta') { at.push(Date.now() - t0); await onDelta() }
+      }
+      return at
+    }
+
+    it('paces tokens at the configured rate after the first-token delay', async () => {
+      const p = sim({ SIM_TTFB_MS: '30', SIM_TOKENS_PER_SECOND: '200', SIM_MIN_TOKENS: '11', SIM_MAX_TOKENS: '11' })
+      const arrivals = collect(p)
+      await vi.advanceTimersByTimeAsync(1_000)
+      // Token i is due at 30 + 5·i ms after the start.
+      expect(await arrivals).toEqual(Array.from({ length: 11 }, (_, i) => 30 + 5 * i))
+    })
+
+    it('keeps to the schedule from the start when the consumer is slow (catches up instead of drifting)', async () => {
+      const p = sim({ SIM_TTFB_MS: '30', SIM_TOKENS_PER_SECOND: '200', SIM_MIN_TOKENS: '6', SIM_MAX_TOKENS: '6' })
+      // The consumer spends 12 ms on the third token: the next two are overdue and follow at once
+      // (a 0 ms timer is 1 ms in Node), and the last is back on time, not 12 ms late.
+      let n = 0
+      const arrivals = collect(p, undefined, () => (++n === 3 ? new Promise((r) => setTimeout(r, 12)) : undefined))
+      await vi.advanceTimersByTimeAsync(1_000)
+      expect(await arrivals).toEqual([30, 35, 40, 53, 54, 55])
+    })
+
+    it('stops when aborted, without waiting out the first-token delay', async () => {
+      const p = sim({ SIM_TTFB_MS: '10000' })
+      const abort = new AbortController()
+      const t0 = Date.now()
+      const drained = collect(p, abort.signal).catch((err: Error) => err)
+      await vi.advanceTimersByTimeAsync(10)
+      abort.abort(new Error('gone'))
+      // No more time passes on the fake clock: only the abort can end the wait.
+      expect(await drained).toMatchObject({ message: 'gone' })
+      expect(Date.now() - t0).toBe(10)
+    })
   })
 })

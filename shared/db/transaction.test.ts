@@ -1,6 +1,7 @@
 import postgres, { type Sql, type TransactionSql } from 'postgres'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, inject } from 'vitest'
 import { freshDatabase, type TestDatabase } from '../../tests/support/db.ts'
+import { until } from '../../tests/support/wait.ts'
 import { transaction } from './transaction.ts'
 
 // The connection of a transaction dies while its callback runs (pg_terminate_backend from
@@ -35,33 +36,41 @@ const kill = async (tx: TransactionSql) => {
   const [{ pid }] = await tx`select pg_backend_pid() as pid`
   await admin`select pg_terminate_backend(${pid})`
 }
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
-/** Long enough for the close to arrive and for any deferred write to have fired. */
-const settle = () => pause(150)
+/**
+ * Resolves once the driver has seen the connection close: its close handler rejects the
+ * transaction, whatever the callback is still doing. No time is guessed.
+ */
+const lossSeen = (outcome: Promise<unknown>) => outcome.then(() => {}, () => {})
+/**
+ * The crash this file guards against is a write postgres.js defers to setImmediate after the
+ * callback settles; a few turns of the event loop give it every chance to fire (and fail).
+ */
+const turns = async (n = 5) => { for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r)) }
 
 describe.skipIf(!real)('transaction: the connection dies mid-callback', () => {
   it('rejects with CONNECTION_CLOSED when the callback fails afterwards, and the pool goes on', async () => {
-    const outcome = transaction(sql, async (tx) => {
+    const outcome: Promise<unknown> = transaction(sql, async (tx) => {
       await kill(tx)
-      await settle()
+      await lossSeen(outcome)
       throw new Error('the work failed too')
     })
     await expect(outcome).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' })
-    await settle()
+    await turns()
     expect(uncaught).toEqual([])
     expect((await sql`select 1 as one`)[0].one).toBe(1)
   })
 
   it('refuses a query the callback issues after the loss, without touching the connection', async () => {
-    let refused: unknown
-    const outcome = transaction(sql, async (tx) => {
+    let callback: Promise<unknown> | undefined
+    const outcome: Promise<unknown> = transaction(sql, (tx) => callback = (async () => {
       await kill(tx)
-      await settle()
-      try { await tx`insert into tx_probe values (1)` } catch (err) { refused = err; throw err }
-    })
+      await lossSeen(outcome)
+      await tx`insert into tx_probe values (1)`
+    })())
     await expect(outcome).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' })
-    await settle()
-    expect(refused).toMatchObject({ code: 'CONNECTION_CLOSED' })
+    // The callback's own query is refused (it does not hang, and nothing reaches the connection).
+    await expect(callback).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' })
+    await turns()
     expect(uncaught).toEqual([])
     expect(await db.sql`select * from tx_probe`).toHaveLength(0)
   })
@@ -69,24 +78,28 @@ describe.skipIf(!real)('transaction: the connection dies mid-callback', () => {
   it('rejects when the connection dies under a running statement', async () => {
     const outcome = transaction(sql, async (tx) => {
       const [{ pid }] = await tx`select pg_backend_pid() as pid`
-      setTimeout(() => admin`select pg_terminate_backend(${pid})`.execute(), 50)
-      await tx`select pg_sleep(5)`
+      const running = tx`select pg_sleep(60)`.execute()
+      running.catch(() => {}) // awaited below; the close may come before that
+      // Killed once the statement is running on the server, not after a guessed delay.
+      await until(async () => (await admin`select 1 from pg_stat_activity where pid = ${pid} and state = 'active' and query like '%pg_sleep%'`).length > 0, 'the statement to run')
+      await admin`select pg_terminate_backend(${pid})`
+      await running
     })
     await expect(outcome).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' })
-    await settle()
+    await turns()
     expect(uncaught).toEqual([])
     expect((await sql`select 2 as two`)[0].two).toBe(2)
   })
 
   it('does not commit work that finished after the loss', async () => {
-    const outcome = transaction(sql, async (tx) => {
+    const outcome: Promise<unknown> = transaction(sql, async (tx) => {
       await tx`insert into tx_probe values (2)`
       await kill(tx)
-      await settle()
+      await lossSeen(outcome)
       return 'done'
     })
     await expect(outcome).rejects.toMatchObject({ code: 'CONNECTION_CLOSED' })
-    await settle()
+    await turns()
     expect(uncaught).toEqual([])
     expect(await db.sql`select * from tx_probe`).toHaveLength(0)
   })

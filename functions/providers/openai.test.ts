@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { DEFAULT_CHUNKS, ERROR_SCENARIOS, startOpenAIServer, type OpenAIServer, type Scenario } from '../../tests/support/openai-server.ts'
 import { freePort } from '../../tests/support/pg-cluster.ts'
+import type { Fetch } from './openai-http.ts'
 import { createOpenAIProvider } from './openai.ts'
 import { countMessageTokens, countTokens } from './tokens.ts'
 import { ProviderError, type ChatMessage, type ProviderEvent } from './types.ts'
@@ -14,8 +15,20 @@ beforeAll(async () => { server = await startOpenAIServer() })
 afterAll(() => server.close())
 beforeEach(() => { server.requests.length = 0; server.setDefault({}) })
 
-const provider = (over: { apiKey?: string; timeoutMs?: number; baseUrl?: string } = {}) =>
-  createOpenAIProvider({ baseUrl: server.baseUrl, apiKey: KEY, timeoutMs: 5_000, ...over })
+const provider = (over: { apiKey?: string; timeoutMs?: number; baseUrl?: string } = {}, fetch?: Fetch) =>
+  createOpenAIProvider({ baseUrl: server.baseUrl, apiKey: KEY, timeoutMs: 5_000, ...over }, { fetch })
+
+/** fetch, and a promise that resolves once its response headers are in. */
+function watchedFetch() {
+  let headersIn!: () => void
+  const headers = new Promise<void>((resolve) => { headersIn = resolve })
+  const watched: Fetch = async (input, init) => {
+    const res = await fetch(input, init)
+    headersIn()
+    return res
+  }
+  return { fetch: watched, headers }
+}
 
 async function run(p = provider(), signal = new AbortController().signal) {
   const events: ProviderEvent[] = []
@@ -200,17 +213,33 @@ describe('OpenAI-compatible chat provider', () => {
   })
 
   it('gives up on response headers after timeoutMs with provider_unavailable, and hangs up', async () => {
-    server.next({ headersDelayMs: 3_000 })
-    const { error } = await run(provider({ timeoutMs: 200 }))
+    // The server answers only long after the timeout (its timer is armed after the client's, in
+    // this process: it cannot fire first). The timeout is generous so the request surely arrives
+    // before it, for the hang-up to be seen.
+    server.next({ headersDelayMs: 60_000 })
+    const { error } = await run(provider({ timeoutMs: 2_000 }))
     expect(error).toMatchObject({ code: 'provider_unavailable' })
-    expect(error!.message).toContain('200 ms')
+    expect(error!.message).toContain('2000 ms')
     await server.disconnected(0)
     expectNoKey(error)
   })
 
   it('does not time out a slow stream once the headers are in', async () => {
-    server.next({ firstChunkDelayMs: 300, chunkDelayMs: 50, chunks: ['a', 'b', 'c'] })
-    const { events, error } = await run(provider({ timeoutMs: 150 }))
+    // The headers come at once; the body only after a timer as long as the header timeout and
+    // armed after it. Timers fire in the order they fall due, so a header timer still armed
+    // would fire first and abort the body, as fetch does.
+    const chunk = (choice: object) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', model: 'gpt-test', choices: [{ index: 0, ...choice }] })}\n\n`
+    const slowBody: Fetch = async (_input, init) => new Response(new ReadableStream<Uint8Array>({
+      start(c) {
+        init?.signal?.addEventListener('abort', () => c.error(init.signal!.reason), { once: true })
+        setTimeout(() => {
+          const texts = [...['a', 'b', 'c'].map((content) => chunk({ delta: { content }, finish_reason: null })), chunk({ delta: {}, finish_reason: 'stop' }), 'data: [DONE]\n\n']
+          for (const text of texts) c.enqueue(new TextEncoder().encode(text))
+          c.close()
+        }, 151)
+      },
+    }), { headers: { 'content-type': 'text/event-stream' } })
+    const { events, error } = await run(provider({ timeoutMs: 150 }, slowBody))
     expect(error).toBeUndefined()
     expect(deltas(events)).toEqual(['a', 'b', 'c'])
   })
@@ -230,7 +259,7 @@ describe('OpenAI-compatible chat provider', () => {
     }
     expect(deltas(events)).toEqual(['first'])
     expect((caught as Error).message).toBe('client went away')
-    const at = await server.disconnected(0, 2_000)
+    const at = await server.disconnected(0)
     expect(server.requests[0].finishedAt).toBeUndefined()
     expect(at).toBeGreaterThanOrEqual(server.requests[0].receivedAt)
   })
@@ -238,13 +267,14 @@ describe('OpenAI-compatible chat provider', () => {
   it('closes the upstream connection when the caller aborts while waiting for the first chunk', async () => {
     server.next({ firstChunkDelayMs: 10_000 })
     const controller = new AbortController()
-    const pending = run(provider(), controller.signal)
-    await new Promise((r) => setTimeout(r, 100))
+    const watched = watchedFetch()
+    const pending = run(provider({}, watched.fetch), controller.signal)
+    await watched.headers
     controller.abort(new Error('stop'))
     const { error, events } = await pending
     expect(events).toEqual([])
     expect((error as unknown as Error).message).toBe('stop')
-    await server.disconnected(0, 2_000)
+    await server.disconnected(0)
   })
 
   it('closes the upstream connection when the consumer stops iterating early', async () => {
@@ -253,6 +283,6 @@ describe('OpenAI-compatible chat provider', () => {
       expect(e).toEqual({ type: 'delta', text: 'one' })
       break
     }
-    await server.disconnected(0, 2_000)
+    await server.disconnected(0)
   })
 })

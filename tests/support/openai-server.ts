@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { SAFETY_NET_MS } from './wait.ts'
 
 // A stand-in for an OpenAI-compatible API on 127.0.0.1 that speaks the real wire format: chat
 // completion chunks with `usage: null` until the usage chunk (`choices: []`) when
@@ -63,6 +64,8 @@ export interface OpenAIServer {
   next(...scenarios: Scenario[]): void
   /** The scenario used when none is queued. */
   setDefault(scenario: Scenario): void
+  /** Resolves once request `index` has arrived (its body read), or rejects after `withinMs`. */
+  received(index: number, withinMs?: number): Promise<RecordedRequest>
   /** Resolves with the time the client hung up on request `index`, or rejects after `withinMs`. */
   disconnected(index: number, withinMs?: number): Promise<number>
   close(): Promise<void>
@@ -95,6 +98,7 @@ export async function startOpenAIServer(initial: Scenario = {}): Promise<OpenAIS
   const queue: Scenario[] = []
   let fallback = initial
   const closeWaiters = new Map<number, () => void>()
+  const arrivalWaiters = new Map<number, () => void>()
 
   const server = createServer(async (req, res) => {
     const raw = await readBody(req)
@@ -103,6 +107,7 @@ export async function startOpenAIServer(initial: Scenario = {}): Promise<OpenAIS
     const index = requests.length
     const record: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body, receivedAt: Date.now() }
     requests.push(record)
+    arrivalWaiters.get(index)?.()
     res.on('close', () => {
       if (record.finishedAt === undefined) {
         record.disconnectedAt = Date.now()
@@ -183,7 +188,19 @@ export async function startOpenAIServer(initial: Scenario = {}): Promise<OpenAIS
     requests,
     next: (...scenarios) => { queue.push(...scenarios) },
     setDefault: (scenario) => { fallback = scenario },
-    disconnected: (index, withinMs = 2_000) => new Promise((resolve, reject) => {
+    received: (index, withinMs = SAFETY_NET_MS) => new Promise((resolve, reject) => {
+      const check = () => {
+        const record = requests[index]
+        if (record === undefined) return false
+        clearTimeout(timer)
+        arrivalWaiters.delete(index)
+        resolve(record)
+        return true
+      }
+      const timer = setTimeout(() => { arrivalWaiters.delete(index); reject(new Error(`request ${index} did not arrive within ${withinMs} ms`)) }, withinMs)
+      if (!check()) arrivalWaiters.set(index, check)
+    }),
+    disconnected: (index, withinMs = SAFETY_NET_MS) => new Promise((resolve, reject) => {
       const check = () => {
         const at = requests[index]?.disconnectedAt
         if (at === undefined) return false

@@ -1,7 +1,7 @@
 // `npm run seed:telemetry -- --spans 200000 --days 30`: synthetic telemetry through the real
 // write path (createTelemetryPipeline → the INSERT of insert.ts), so spans, prices and rollups are
-// maintained exactly as for live traffic. Targets DATABASE_URL, or the local PGlite in
-// .data/pglite that `npm start` uses (stop the server first: PGlite has one writer).
+// maintained exactly as for live traffic. Targets DATABASE_URL, or the embedded PostgreSQL in
+// .data/postgres that `npm start` uses (joined while the server runs, started otherwise).
 import type { Sql } from 'postgres'
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -89,12 +89,12 @@ async function main() {
   if (!Number.isInteger(spans) || spans < 1) throw new Error('--spans must be a positive integer')
   if (!Number.isFinite(days) || days <= 0 || days > 400) throw new Error('--days must be in (0, 400]')
 
-  const { openDatabase } = await import('../server/database.ts')
+  const { LOCAL_DB_DIR, openDatabase } = await import('../server/database.ts')
   const { readMigrations } = await import('../server/migrations.ts')
-  const db = await openDatabase(values['database-url'] ?? process.env.DATABASE_URL, process.env.PGLITE_DIR ?? '.data/pglite')
+  const db = await openDatabase(values['database-url'] ?? process.env.DATABASE_URL, process.env.LOCAL_DB_DIR ?? LOCAL_DB_DIR)
   try {
     await migrate(db.sql, await readMigrations())
-    console.error(`seeding ~${spans.toLocaleString('en-US')} spans over ${days} days into ${db.kind === 'pglite' ? 'PGlite (.data/pglite)' : 'DATABASE_URL'}…`)
+    console.error(`seeding ~${spans.toLocaleString('en-US')} spans over ${days} days into ${db.kind === 'embedded' ? `embedded PostgreSQL (${process.env.LOCAL_DB_DIR ?? LOCAL_DB_DIR})` : 'DATABASE_URL'}…`)
     const t0 = performance.now()
     let lastPrint = 0
     const result = await seedTelemetry(db.sql, {

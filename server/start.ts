@@ -1,11 +1,12 @@
 // `npm start`: the whole product in one Node process — the functions under
-// /functions/v1/*, the dashboard everywhere else, on PGlite unless DATABASE_URL is set.
+// /functions/v1/*, the dashboard everywhere else, on an embedded PostgreSQL unless DATABASE_URL is set.
 import { createServer } from 'node:http'
 import { getRequestListener } from '@hono/node-server'
 import { migrate } from '../shared/db/migrate.ts'
 import { createFunctions } from '../functions/compose.ts'
 import { loadDashboard } from './dashboard.ts'
-import { openDatabase } from './database.ts'
+import { LOCAL_DB_DIR, openDatabase } from './database.ts'
+import { installLastResort, recordingTraceId, requestScope } from './last-resort.ts'
 import { startDemoTraffic } from './demo-traffic.ts'
 import { readMigrations } from './migrations.ts'
 import { startMaintenance } from './maintenance.ts'
@@ -33,22 +34,28 @@ if (demo) {
   env.LOG_CONSOLE_LEVEL ??= 'warn'
 }
 
-const db = await openDatabase(env.DATABASE_URL, env.PGLITE_DIR ?? '.data/pglite')
+const localDir = env.LOCAL_DB_DIR ?? LOCAL_DB_DIR
+const db = await openDatabase(env.DATABASE_URL, localDir, log)
 const applied = await migrate(db.sql, await readMigrations())
 if (applied.length) log(`applied migrations: ${applied.join(', ')}`)
 const app = createFunctions(db.sql, env)
+const lastResort = installLastResort(app.telemetry.logger)
 
 // The dashboard reads these at request time through $env/dynamic/private.
 process.env.DATABASE_URL = db.url
 process.env.OPERATOR_TOKEN = env.OPERATOR_TOKEN
 const dashboard = await loadDashboard(log)
-const functions = getRequestListener(withNodeSse(app.fetch), { overrideGlobalObjects: false })
+const functions = getRequestListener(withNodeSse(recordingTraceId(app.fetch)), { overrideGlobalObjects: false })
 const localAuth = getRequestListener(createLocalAuth({ jwtSecret: app.config.jwtSecret, enabled: localAuthEnabled(env, app.config.jwtSecret) }), { overrideGlobalObjects: false })
 
-const server = createServer((req, res) => {
+const route: Parameters<typeof createServer>[1] = (req, res) => {
   if (req.url?.startsWith('/functions/')) return void functions(req, res)
   if (req.url?.startsWith('/local-auth/')) return void localAuth(req, res)
   dashboard(req, res, () => { res.statusCode = 404; res.end('not found') })
+}
+const server = createServer((req, res) => {
+  const scope = { method: req.method ?? '', path: (req.url ?? '').split('?')[0], traceId: null }
+  requestScope.run(scope, () => route(req, res))
 })
 await new Promise<void>((resolve) => server.listen(port, host, resolve))
 const baseUrl = `http://${host}:${port}`
@@ -60,15 +67,16 @@ const alerts = startAlerts({ sql: db.sql, ...alertOptionsFromEnv(env), log })
 
 const traffic = demo ? startDemoTraffic({ baseUrl, jwtSecret: app.config.jwtSecret }) : undefined
 
-const devSecret = env.JWT_SECRET === DEV_JWT_SECRET ? ' (development default)' : ''
-const devOperator = env.OPERATOR_TOKEN === DEV_OPERATOR_TOKEN ? ' (development default; set OPERATOR_TOKEN)' : ''
+// A secret is printed only while it is the published development default; a configured one never.
+const shown = (value: string | undefined, dev: string, hint: string) =>
+  value === dev ? `${value} (development default${hint})` : 'configured (not shown)'
 console.log(`
-streamscope is up in ${Math.round(performance.now() - t0)} ms on ${db.kind === 'pglite' ? 'embedded PGlite (.data/pglite)' : 'PostgreSQL (DATABASE_URL)'}
+streamscope is up in ${Math.round(performance.now() - t0)} ms on ${db.kind === 'embedded' ? `embedded PostgreSQL (${localDir})` : 'PostgreSQL (DATABASE_URL)'}
 
   dashboard       ${baseUrl}/
   chat function   POST ${baseUrl}/functions/v1/chat
-  operator token  ${env.OPERATOR_TOKEN}${devOperator}
-  JWT secret      ${env.JWT_SECRET}${devSecret}
+  operator token  ${shown(env.OPERATOR_TOKEN, DEV_OPERATOR_TOKEN, '; set OPERATOR_TOKEN')}
+  JWT secret      ${shown(env.JWT_SECRET, DEV_JWT_SECRET, '')}
   user token      npm run -s token -- --sub <uuid>
   demo traffic    ${demo ? 'on (DEMO=0 turns it off)' : 'off'}
 
@@ -91,6 +99,7 @@ async function shutdown(signal: string) {
   await app.telemetry.flush().catch(() => {})
   await app.telemetry.shutdown().catch(() => {})
   await db.close()
+  lastResort.uninstall()
   process.exit(0)
 }
 process.on('SIGINT', () => void shutdown('SIGINT'))

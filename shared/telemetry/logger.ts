@@ -3,11 +3,14 @@ import type { TelemetryPipeline } from './pipeline.ts'
 import { redactAttributes, redactString } from './redact.ts'
 import type { LogLevel, LogRow } from './rows.ts'
 
+/** What a line is stamped with: a span, or only a trace when no span of it is at hand. */
+export type LogContext = Span | { traceId: string }
+
 export interface Logger {
-  debug(message: string, attributes?: Record<string, unknown>, span?: Span): void
-  info(message: string, attributes?: Record<string, unknown>, span?: Span): void
-  warn(message: string, attributes?: Record<string, unknown>, span?: Span): void
-  error(message: string, attributes?: Record<string, unknown>, span?: Span): void
+  debug(message: string, attributes?: Record<string, unknown>, at?: LogContext): void
+  info(message: string, attributes?: Record<string, unknown>, at?: LogContext): void
+  warn(message: string, attributes?: Record<string, unknown>, at?: LogContext): void
+  error(message: string, attributes?: Record<string, unknown>, at?: LogContext): void
 }
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 }
@@ -25,12 +28,12 @@ export interface LoggerOptions {
 export function createLogger({ pipeline, level = 'info', consoleLevel = level, write = console.log }: LoggerOptions = {}): Logger {
   const min = RANK[level]
   const minConsole = RANK[consoleLevel]
-  const log = (lvl: LogLevel) => (rawMessage: string, rawAttributes: Record<string, unknown> = {}, span?: Span) => {
+  const log = (lvl: LogLevel) => (rawMessage: string, rawAttributes: Record<string, unknown> = {}, at?: LogContext) => {
     if (RANK[lvl] < min) return
     // Scrubbed once, before either destination sees it.
     const message = redactString(rawMessage)
     const attributes = redactAttributes(rawAttributes)
-    const ctx = span?.spanContext()
+    const ctx = at && ('spanContext' in at ? at.spanContext() : { traceId: at.traceId, spanId: null })
     const row: LogRow = {
       time: new Date(),
       level: lvl,

@@ -8,19 +8,19 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { detectEmbeddingColumn } from '../../functions/embed/store.ts'
 import { toLocalVector } from '../../functions/providers/local-embedder.ts'
-import { openDatabase, type Database } from '../../server/database.ts'
 import { readMigrations } from '../../server/migrations.ts'
 import { migrate } from '../../shared/db/migrate.ts'
+import { openPglite, type PgliteDatabase } from '../support/pglite.ts'
 import { createEmbedFixture } from './fixture.ts'
 
 const ALICE = '41111111-1111-4111-8111-111111111111'
 const BOB = '42222222-2222-4222-8222-222222222222'
 let dir: string
-let db: Database
+let db: PgliteDatabase
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'streamscope-pgvector-'))
-  db = await openDatabase(undefined, dir)
+  db = await openPglite(dir)
   await migrate(db.sql, await readMigrations())
 }, 120_000)
 

@@ -17,7 +17,7 @@ beforeAll(async () => { db = await freshDatabase() })
 afterAll(async () => { await db?.drop() })
 
 async function whyNot(): Promise<string | undefined> {
-  if (inject('pgKind') !== 'postgres') return 'the tests run on PGlite here, which has no pgTAP'
+  if (inject('pgKind') !== 'postgres') return 'no system PostgreSQL here, so no pgTAP'
   if (!onPath('pg_prove')) return `pg_prove is not installed (${INSTALL})`
   const [row] = await db.sql`select 1 from pg_available_extensions where name = 'pgtap'`
   if (!row) return `the pgtap extension is not installed for this PostgreSQL (${INSTALL})`

@@ -15,10 +15,6 @@ let counter = 0
  */
 export async function freshDatabase(): Promise<TestDatabase> {
   const serverUrl = inject('pgUrl')
-  if (inject('pgKind') === 'pglite') {
-    const sql = postgres(serverUrl, { max: 2, onnotice: () => {} })
-    return { sql, url: serverUrl, drop: () => sql.end() }
-  }
   const name = `t_${process.pid}_${Date.now().toString(36)}_${counter++}`
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {} })
   await admin.unsafe(`create database ${name} template ${inject('templateDb')}`)

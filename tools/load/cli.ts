@@ -1,7 +1,7 @@
 // `npm run load -- --url … --streams N --duration 60s …`: see docs/load.md.
 import { parseArgs } from 'node:util'
 import { signUserToken } from '../../shared/auth/jwt.ts'
-import { DEV_JWT_SECRET } from '../../server/dev-defaults.ts'
+import { DEV_JWT_SECRET, DEV_OPERATOR_TOKEN } from '../../server/dev-defaults.ts'
 import { newRunId, parseCount, parseDuration } from './args.ts'
 import { createClientEngine } from './client-engine.ts'
 import { toBaseUrl, type ChatEngine } from './engine.ts'
@@ -25,6 +25,9 @@ const USAGE = `usage: npm run load -- [options]
   --run-id X             tag for x-streamscope-run-id (default load-<time>-<random>)
   --engine client|raw    the project's client library (default) or bare node:http
   --server-pid N|auto    sample this server process's CPU and RSS (auto: the pid listening on the URL's port)
+  --dashboard-readers N  also poll the dashboard's API (overview, streams, spend, health, a trace) with N
+                         readers, one read after another (default 0)
+  --operator-token T     the dashboard's bearer token (default OPERATOR_TOKEN or the local dev token)
   --json                 print the summary as JSON on stdout (the table goes to stderr)
 `
 
@@ -42,6 +45,8 @@ const { values } = parseArgs({
     'run-id': { type: 'string' },
     engine: { type: 'string', default: 'client' },
     'server-pid': { type: 'string' },
+    'dashboard-readers': { type: 'string', default: '0' },
+    'operator-token': { type: 'string' },
     json: { type: 'boolean', default: false },
     help: { type: 'boolean', default: false },
   },
@@ -65,6 +70,7 @@ try {
     promptTokens: parseCount('prompt-tokens', values['prompt-tokens']),
     maxTokens: values['max-tokens'] ? parseCount('max-tokens', values['max-tokens'], 1) : undefined,
     engine: values.engine,
+    dashboardReaders: parseCount('dashboard-readers', values['dashboard-readers']),
   }
   if (values.engine !== 'client' && values.engine !== 'raw') throw new Error('--engine must be client or raw')
 } catch (err) {
@@ -113,6 +119,8 @@ const summary = await runLoad({
   runId,
   engine,
   serverPid,
+  dashboardReaders: options.dashboardReaders,
+  operatorToken: values['operator-token'] ?? process.env.OPERATOR_TOKEN ?? DEV_OPERATOR_TOKEN,
   onProgress: progress.update,
 })
 progress.end()

@@ -1,4 +1,5 @@
-import type { LoadSummary, Progress, Quantiles } from './run.ts'
+import type { Quantiles } from './quantiles.ts'
+import type { LoadSummary, Progress } from './run.ts'
 
 const ms = (v: number) => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : '–')
 const n = (v: number) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '–')
@@ -31,6 +32,11 @@ export function formatSummary(s: LoadSummary): string {
   if (s.server) {
     const r = s.server.rss_mib
     lines.push(`  server pid ${s.server.pid}   CPU ${s.server.cpu_percent.toFixed(0)}% of a core, RSS ${r.first.toFixed(0)} → ${r.last.toFixed(0)} MiB (max ${r.max.toFixed(0)})`)
+  }
+  if (s.dashboard) {
+    const d = s.dashboard
+    lines.push(row('dashboard read', d.latency_ms, `  (${d.readers} readers; ${n(d.failed)} failed: ${codes(d.by_status)})`))
+    for (const f of d.failures) lines.push(`    ${f}`)
   }
   return lines.join('\n')
 }

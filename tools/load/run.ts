@@ -4,8 +4,10 @@
 import { setMaxListeners } from 'node:events'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import type { ChatEngine, ChatObserver } from './engine.ts'
-import { createHistogram, type Histogram } from './histogram.ts'
+import { createHistogram } from './histogram.ts'
 import { promptFor } from './prompt.ts'
+import { toQuantiles, type Quantiles } from './quantiles.ts'
+import { startDashboardReaders, type ReadersSummary } from './readers.ts'
 import { sampleProcess, type ProcSample } from './proc.ts'
 import { createSequenceTracker } from './sequence.ts'
 
@@ -32,6 +34,9 @@ export interface LoadOptions {
   serverPid?: number
   onProgress?: (p: Progress) => void
   progressIntervalMs?: number
+  /** Operators polling the dashboard's API while the chats run (needs `operatorToken`). */
+  dashboardReaders?: number
+  operatorToken?: string
 }
 
 export interface Progress {
@@ -66,8 +71,6 @@ export interface ChatRecord {
   ended_at: number
 }
 
-export interface Quantiles { count: number; min: number; p50: number; p95: number; p99: number; max: number; mean: number }
-
 export interface LoadSummary {
   run_id: string
   /** performance.now() when the run started: chat records' times count from here. */
@@ -96,12 +99,9 @@ export interface LoadSummary {
   restarts: number
   tool: { cpu_percent: number; event_loop_lag_ms: { p50: number; p99: number; max: number }; rss_mib: number }
   server?: { pid: number; cpu_percent: number; rss_mib: { first: number; last: number; max: number }; samples: ProcSample[] }
+  dashboard?: ReadersSummary
   chat_records?: ChatRecord[]
 }
-
-const toQuantiles = (h: Histogram): Quantiles => ({
-  count: h.count, min: h.min, p50: h.quantile(0.5), p95: h.quantile(0.95), p99: h.quantile(0.99), max: h.max, mean: h.mean,
-})
 
 const LAG_RESOLUTION_MS = 10
 
@@ -131,6 +131,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
   let retries = 0
   let resumes = 0
   let restarts = 0
+  let lastTraceId: string | null = null
 
   // The histogram holds the time between its timer's ticks, resolution included: lag is the excess.
   const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS })
@@ -140,6 +141,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
   lagWindow.enable()
   const cpu0 = process.cpuUsage()
   const server = o.serverPid ? sampleProcess(o.serverPid, 1000) : undefined
+  const readers = o.dashboardReaders ? startDashboardReaders({
+    url: o.url, readers: o.dashboardReaders, operatorToken: o.operatorToken ?? '', recentTraceId: () => lastTraceId,
+  }) : undefined
 
   const t0 = performance.now()
   const rampEnd = t0 + o.rampMs
@@ -183,6 +187,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
       done(info) {
         outcome = 'done'
         traceId = info.trace_id ?? traceId
+        lastTraceId = traceId ?? lastTraceId
         if (info.output_tokens !== null) tokens += info.output_tokens
         duration.record(performance.now() - started)
       },
@@ -260,6 +265,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
   await Promise.all(Array.from({ length: o.streams }, (_, i) => client(i)))
   clearTimeout(stopAt)
   clearInterval(progress)
+  const dashboard = await readers?.stop()
   lag.disable()
   lagWindow.disable()
   const wallS = (performance.now() - t0) / 1000
@@ -305,6 +311,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
         samples: serverSamples,
       },
     } : {}),
+    ...(dashboard ? { dashboard } : {}),
     ...(o.keepChats ? { chat_records: records } : {}),
   }
 }

@@ -1,5 +1,6 @@
 import { env } from '$env/dynamic/private'
 import postgres, { type Sql } from 'postgres'
+import { CLIENT_OPTIONS } from '$shared/db/client-options'
 import { transaction } from '$shared/db/transaction'
 import { enterDashboardRole, type Db } from './rollups'
 
@@ -10,16 +11,12 @@ export class DatabaseError extends Error {
 
 let client: Sql | undefined
 
-/**
- * The shared client, created on first use: the outer server sets DATABASE_URL before it
- * imports the handler, and may point it at PGlite, which is one connection underneath,
- * so the pool stays small.
- */
+/** The shared client, created on first use: the outer server sets DATABASE_URL before it imports the handler. */
 function db(): Sql {
   if (client) return client
   const url = env.DATABASE_URL
   if (!url) throw new DatabaseError('DATABASE_URL is not set on the server')
-  client = postgres(url, { max: 4, idle_timeout: 30, connect_timeout: 10, onnotice: () => {} })
+  client = postgres(url, { max: 4, idle_timeout: 30, connect_timeout: 10, ...CLIENT_OPTIONS })
   return client
 }
 

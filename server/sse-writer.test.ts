@@ -2,11 +2,12 @@
 // Real handler, real database, a real node:http server and a raw TCP client.
 import { once } from 'node:events'
 import { createServer, type Server } from 'node:http'
-import { connect } from 'node:net'
+import { connect, type Socket } from 'node:net'
 import { getRequestListener } from '@hono/node-server'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createChatFixture, createManualProvider } from '../tests/support/chat-fixture.ts'
 import { freshDatabase, type TestDatabase } from '../tests/support/db.ts'
+import { until } from '../tests/support/wait.ts'
 import { withNodeSse } from './sse-writer.ts'
 
 let db: TestDatabase
@@ -14,7 +15,6 @@ beforeAll(async () => { db = await freshDatabase() })
 afterAll(async () => { await db.drop() })
 
 const USER = '4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b'
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 async function serve(handler: (req: Request) => Promise<Response>): Promise<{ server: Server; port: number }> {
   const server = createServer(getRequestListener(withNodeSse(handler), { overrideGlobalObjects: false }))
@@ -34,12 +34,17 @@ describe('Node SSE writer', () => {
     manual.done()
 
     const body = JSON.stringify({ session_id: crypto.randomUUID(), content: 'a lot' })
+    let serverSide: Socket | undefined
+    server.once('connection', (s: Socket) => { serverSide = s })
     const socket = connect(port, '127.0.0.1')
     await once(socket, 'connect')
     socket.write(`POST /functions/v1/chat HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${await f.token(USER)}\r\n` +
       `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`)
     socket.pause() // a client that stops reading
-    await sleep(1_000)
+    // The socket buffers are full and the server's writes wait for a drain that cannot come: from
+    // here on a writer that respects backpressure reads nothing more (one that does not has by
+    // now read all it could).
+    await until(() => manual.stats.pulled > 0 && serverSide?.writableNeedDrain, 'the server to be held back by the stalled client')
     const pulledWhileStalled = manual.stats.pulled
     expect(pulledWhileStalled).toBeGreaterThan(0)
     expect(pulledWhileStalled).toBeLessThan(DELTAS / 2) // the rest is still upstream, not buffered in the server

@@ -109,11 +109,11 @@ export async function startRealtimeStandIn(o: { sql: Sql; jwtSecret: string; ser
     const isPrivate = payload?.config?.private === true
     const claims = await claimsOf(payload?.access_token)
     const join: Join = { topic, private: isPrivate, sub: (claims?.sub as string) ?? null, accepted: false }
-    joins.push(join)
+    const index = joins.push(join) - 1
     if (isPrivate && !claims) join.reason = 'Unauthorized: invalid or missing token'
     else if (isPrivate && !(await mayReadBroadcast(o.sql, claims!, topic))) join.reason = 'Unauthorized: You do not have permissions to read from this Channel topic'
     join.accepted = !join.reason
-    if (join.accepted) subscribers.push({ join: joins.length - 1, topic, private: isPrivate, send })
+    if (join.accepted) subscribers.push({ join: index, topic, private: isPrivate, send })
     return join.accepted ? { ok: true } : { ok: false, reason: join.reason }
   }
 

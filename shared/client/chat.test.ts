@@ -1,6 +1,7 @@
 // The chat client's decisions (retry, resume, dedupe, fallback, give up) against scripted
 // responses. The whole stack (real server, real cuts) is tested in tests/client/.
-import { describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { until } from '../../tests/support/wait.ts'
 import { streamChat } from './chat.ts'
 import type { ChatEvent, ChatOptions } from './types.ts'
 
@@ -295,11 +296,16 @@ describe('streamChat', () => {
     let t = 0
     const stream = streamChat({ url: 'http://f.test', session_id: SESSION, content: 'hi', fetch, beaconUrl: 'http://f.test/beacon', now: () => (t += 5) })
     await stream.result
-    await new Promise((r) => setTimeout(r, 0))
+    await until(() => beacons.length > 0, 'the beacon')
     expect(beacons).toEqual([{ trace_id: TRACE, client_ttfb_ms: 5, client_duration_ms: 10 }])
   })
 
   describe('a stream that goes silent (half-open connection)', () => {
+    // On a fake clock: silence is measured exactly, and a busy machine cannot make a live
+    // stream look silent.
+    beforeEach(() => { vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] }) })
+    afterEach(() => { vi.useRealTimers() })
+
     /** Sends `script` one item every `everyMs`, then holds the connection open without a byte. As fetch does, an abort errors the body. */
     function silent(init: RequestInit, script: string[], { everyMs = 10, headers = {} as Record<string, string> } = {}): Response {
       const queue = [...script]
@@ -322,22 +328,30 @@ describe('streamChat', () => {
 
     it("resumes after 3 × the server's x-heartbeat-seconds without a byte", async () => {
       const t0 = Date.now()
-      const { events, calls, result } = await run([
+      let resumedAfter: number | undefined
+      const running = run([
         (init) => silent(init, [delta(1, 'Hel')], { headers: { 'x-heartbeat-seconds': '0.02' } }),
-        sse([delta(2, 'lo'), done]),
+        () => { resumedAfter = Date.now() - t0; return sse([delta(2, 'lo'), done]) },
       ])
+      await vi.advanceTimersByTimeAsync(59)
+      expect(resumedAfter).toBeUndefined() // 59 ms of silence: still waiting
+      await vi.advanceTimersByTimeAsync(1)
+      const { events, calls, result } = await running
+      expect(resumedAfter).toBe(60) // resumed at 60 ms of silence, not before
       expect(result).toMatchObject({ text: 'Hello', error: null })
       expect(calls[1]).toMatchObject({ 'last-event-id': '1', 'x-resume-trace-id': TRACE })
       expect(events.find((e) => e.type === 'retry')).toMatchObject({ reason: 'stream_cut' })
       expect(types(events)).toContain('resume')
-      expect(Date.now() - t0).toBeGreaterThanOrEqual(55) // waited out the 60 ms of silence
     })
 
     it('counts heartbeat comments as life: a quiet but live stream is not resumed', async () => {
+      // 140 ms without a delta, never 50 ms without a byte.
       const beats = Array.from({ length: 12 }, () => ': heartbeat\n\n')
-      const { calls, result } = await run([
+      const running = run([
         (init) => silent(init, [delta(1, 'a'), ...beats, delta(2, 'b'), done], { everyMs: 10 }),
       ], { idleTimeoutMs: 50 })
+      await vi.advanceTimersByTimeAsync(1_000)
+      const { calls, result } = await running
       expect(result).toMatchObject({ text: 'ab', error: null })
       expect(calls).toHaveLength(1)
     })

@@ -25,7 +25,7 @@ try {
     await page.goto(`${base}/login`)
     await page.fill('input[name="name"]', 'screenshots')
     await page.fill('input[name="token"]', values.token!)
-    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('button[type="submit"]')])
+    await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/login')), page.click('[data-testid="token-login"] button[type="submit"]')])
 
     const shoot = async (path: string, name: string, ready: (p: Page) => Promise<unknown>, fullPage = false) => {
       await page.goto(`${base}${path}`)

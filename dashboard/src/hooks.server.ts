@@ -1,8 +1,11 @@
-import { redirect, type Handle, type HandleServerError } from '@sveltejs/kit'
+import { error, json, redirect, type Handle, type HandleServerError, type RequestEvent, type ServerInit } from '@sveltejs/kit'
+import { building } from '$app/environment'
 import { env } from '$env/dynamic/private'
 import { apiError } from '$lib/server/api'
-import { API_OPERATOR, SESSION_COOKIE, bearerValid, readSession } from '$lib/server/auth'
 import { DatabaseError } from '$lib/server/db'
+import { recognise, throttle, type Recognised } from '$lib/server/operator-auth'
+import { assertOperatorToken } from '$lib/server/operator-token'
+import { mayOperate } from '$lib/server/operators'
 
 /** The only routes an anonymous visitor may reach. */
 const OPEN = new Set(['/login', '/logout'])
@@ -33,6 +36,46 @@ function crossSiteForm(request: Request, host: string): boolean {
   }
 }
 
+/** At start (adapter-node loads the handler): a weak OPERATOR_TOKEN or a bad limit stops the dashboard with the reason. */
+export const init: ServerInit = () => {
+  if (building) return
+  assertOperatorToken(env.OPERATOR_TOKEN)
+  throttle()
+}
+
+const isApi = (pathname: string) => pathname === '/api' || pathname.startsWith('/api/')
+
+/** The request's operator in locals; a refusal (bad bearer, throttled, database down) as a response. */
+async function identify(event: RequestEvent): Promise<Response | null> {
+  let who: Recognised
+  try {
+    who = await recognise(event)
+  } catch (err) {
+    if (!(err instanceof DatabaseError)) throw err
+    const message = `could not check the operator session: ${err.message}`
+    if (isApi(event.url.pathname)) return apiError('database_unavailable', message, {}, { 'retry-after': '5' })
+    error(503, { message, code: 'database_unavailable' })
+  }
+  event.locals.identity = who.kind === 'operator' ? who.operator : null
+  event.locals.operator = who.kind === 'operator'
+  event.locals.operatorName = who.kind === 'operator' ? who.operator.name : null
+  event.locals.sessionExpiresAt = who.kind === 'operator' ? who.expiresAt : null
+  if (who.kind !== 'refused' || OPEN.has(event.url.pathname)) return null
+  const headers: Record<string, string> = who.status === 401 ? { 'www-authenticate': 'Bearer' } : {}
+  if (who.retryAfterSeconds) headers['retry-after'] = String(who.retryAfterSeconds)
+  const code = ({ 401: 'unauthorized', 403: 'forbidden', 429: 'rate_limited', 503: 'auth_unavailable' } as const)[who.status]
+  return apiError(code, who.message, {}, headers)
+}
+
+/** 403 in the shape the caller reads: the API's JSON, a form action's result (use:enhance), or the error page. */
+function forbidden(event: RequestEvent, message: string): Response {
+  if (isApi(event.url.pathname)) return apiError('forbidden', message)
+  if (event.request.headers.get('x-sveltekit-action') === 'true') {
+    return json({ type: 'error', status: 403, error: { message, code: 'forbidden' } }, { status: 403 })
+  }
+  error(403, { message, code: 'forbidden' })
+}
+
 export const handle: Handle = async ({ event, resolve }) => {
   // Before reading url.search: prerendering forbids it.
   if (PUBLIC.test(event.url.pathname)) {
@@ -43,21 +86,22 @@ export const handle: Handle = async ({ event, resolve }) => {
   if (crossSiteForm(event.request, event.url.host)) {
     return new Response(`Cross-site ${event.request.method} form submissions are forbidden`, { status: 403 })
   }
-  const token = env.OPERATOR_TOKEN ?? ''
-  const session = readSession(event.cookies.get(SESSION_COOKIE), token)
-  const bearer = bearerValid(event.request.headers.get('authorization'), token)
-  event.locals.operator = session !== null || bearer
-  event.locals.operatorName = session?.name ?? (bearer ? API_OPERATOR : null)
-  event.locals.sessionExpiresAt = session?.expiresAt ?? null
+  const refused = await identify(event)
+  if (refused) return refused
 
   if (!event.locals.operator && !OPEN.has(pathname)) {
-    if (pathname === '/api' || pathname.startsWith('/api/')) {
-      return apiError('unauthorized', 'operator token required: log in, or send Authorization: Bearer <OPERATOR_TOKEN>', {}, {
+    if (isApi(pathname)) {
+      return apiError('unauthorized', 'operator sign-in required: log in, or send Authorization: Bearer <OPERATOR_TOKEN or a Supabase access token>', {}, {
         'www-authenticate': 'Bearer',
       })
     }
     // Thrown rather than returned so SvelteKit answers client-side navigations (data requests) too.
     redirect(303, `/login?next=${encodeURIComponent(pathname + search)}`)
+  }
+  // Viewers read; changing anything (the transport, alert rules) takes the operator role.
+  // Pages' form actions also check it themselves, to answer inside the form.
+  if (UNSAFE.has(event.request.method) && !OPEN.has(pathname) && !mayOperate(event.locals.identity)) {
+    return forbidden(event, `${event.locals.identity?.name ?? 'This account'} is a viewer: changes need the operator role.`)
   }
 
   const response = await resolve(event)

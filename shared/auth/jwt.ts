@@ -37,9 +37,8 @@ export function createJwtVerifier(settings: AuthSettings) {
 
   return async function verify(authorization: string | null): Promise<VerifiedUser> {
     if (!authorization) throw new AuthError('missing bearer token')
-    const m = /^Bearer\s+(\S+)$/i.exec(authorization)
-    if (!m) throw new AuthError('authorization header must be "Bearer <token>"')
-    const token = m[1]
+    const token = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1]
+    if (!token) throw new AuthError('authorization header must be "Bearer <token>"')
     let alg: string | undefined
     let kid: string | undefined
     try {

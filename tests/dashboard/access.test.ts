@@ -2,7 +2,8 @@
 // without the session or the bearer token, every page sends to the login, logout ends
 // the session, and an expired session is no session.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createSession, SESSION_COOKIE, SESSION_TTL_MS } from '../../dashboard/src/lib/server/auth.ts'
+import { SESSION_COOKIE } from '../../dashboard/src/lib/server/auth.ts'
+import { newSessionId, sessionIdHash, tokenEpoch } from '../../dashboard/src/lib/server/operator-sessions.ts'
 import { startDashboard, OPERATOR, type Dashboard } from './support.ts'
 
 let d: Dashboard
@@ -45,10 +46,10 @@ describe('access', () => {
     const page = await d.browser.newPage()
     await page.goto(`${d.base}/streams?range=6h`)
     await page.fill('input[name="token"]', 'wrong')
-    await page.click('button[type="submit"]')
+    await page.click('[data-testid="token-login"] button[type="submit"]')
     expect(await page.textContent('[data-testid="login-error"]')).toContain('not the operator token')
     await page.fill('input[name="token"]', OPERATOR)
-    await Promise.all([page.waitForURL('**/streams?range=6h'), page.click('button[type="submit"]')])
+    await Promise.all([page.waitForURL('**/streams?range=6h'), page.click('[data-testid="token-login"] button[type="submit"]')])
     await page.close()
   })
 
@@ -60,13 +61,18 @@ describe('access', () => {
     expect(new URL(page.url()).pathname).toBe('/login')
     await page.context().close()
 
-    const stale = createSession(OPERATOR, 'old', Date.now() - SESSION_TTL_MS - 1000)
-    const cookie = `${SESSION_COOKIE}=${stale.value}`
+    // A session row that has run out, as the table would hold it 12 hours on.
+    const stale = newSessionId()
+    await d.db.sql`insert into telemetry.operator_sessions (id_hash, epoch, name, role, expires_at)
+      values (${sessionIdHash(stale)!}, ${tokenEpoch(OPERATOR)}, 'old (operator token)', 'operator', now() - interval '1 second')`
+    const cookie = `${SESSION_COOKIE}=${stale}`
     const res = await fetch(`${d.base}/`, { headers: { cookie }, redirect: 'manual' })
     expect(res.status).toBe(303)
     expect((await fetch(`${d.base}/api/live`, { headers: { cookie } })).status).toBe(401)
-    const fresh = createSession(OPERATOR, 'ok')
-    const live = await fetch(`${d.base}/api/live`, { headers: { cookie: `${SESSION_COOKIE}=${fresh.value}` } })
+    const fresh = newSessionId()
+    await d.db.sql`insert into telemetry.operator_sessions (id_hash, epoch, name, role, expires_at)
+      values (${sessionIdHash(fresh)!}, ${tokenEpoch(OPERATOR)}, 'ok (operator token)', 'operator', now() + interval '1 hour')`
+    const live = await fetch(`${d.base}/api/live`, { headers: { cookie: `${SESSION_COOKIE}=${fresh}` } })
     expect(live.status).toBe(200)
     expect(live.headers.get('content-type')).toBe('text/event-stream; charset=utf-8')
     const reader = live.body!.getReader()

@@ -6,7 +6,8 @@ import { freshDatabase, type TestDatabase } from '../support/db.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
 
 export const SECRET = 'dashboard-test-secret-at-least-32-characters'
-export const OPERATOR = 'dashboard-test-operator-token'
+/** At least 32 characters: the dashboard refuses a shorter OPERATOR_TOKEN outside development. */
+export const OPERATOR = 'dashboard-test-operator-token-32-characters-or-more'
 
 export interface Dashboard {
   db: TestDatabase
@@ -79,7 +80,7 @@ export async function startDashboard(env: Record<string, string> = {}): Promise<
         await page.waitForTimeout(i === 0 ? 0 : 50)
         if (await page.inputValue('input[name="name"]') === name && await page.inputValue('input[name="token"]') === OPERATOR) break
       }
-      await Promise.all([page.waitForURL((u) => u.pathname !== '/login'), page.click('button[type="submit"]')])
+      await Promise.all([page.waitForURL((u) => u.pathname !== '/login'), page.click('[data-testid="token-login"] button[type="submit"]')])
       return page
     },
     async waitForTrace(traceId) {

@@ -9,7 +9,7 @@ import { framesOf } from '../support/chat-fixture.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
 
 const SECRET = 'e2e-secret-that-is-at-least-32-characters-long'
-const OPERATOR = 'e2e-operator-token'
+const OPERATOR = 'e2e-operator-token-at-least-32-characters'
 const USER = '3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b'
 
 let db: TestDatabase
@@ -89,7 +89,7 @@ describe('first stream, end to end', () => {
     await page.goto(`${server.baseUrl}/`)
     expect(new URL(page.url()).pathname).toBe('/login')
     await page.fill('input[name="token"]', OPERATOR)
-    await page.click('button[type="submit"]')
+    await page.click('[data-testid="token-login"] button[type="submit"]')
     await page.waitForSelector('[data-testid="ttfb-chart"][data-rendered="true"]', { timeout: 15_000 })
     const row = page.locator(`[data-testid="stream-row"][data-trace-id="${traceId}"]`)
     await row.waitFor({ timeout: 15_000 })

@@ -1,12 +1,15 @@
 import { env } from '$env/dynamic/private'
 import { evaluateAlerts, thresholdsFromEnv } from '$lib/server/alert-rules'
 import { readTelemetry } from '$lib/server/db'
+import type { OperatorRole } from '$lib/server/operators'
 import type { Alert } from '$lib/types'
 import type { LayoutServerLoad } from './$types'
 
 export const load: LayoutServerLoad = async ({ locals }) => {
   // Anonymous visitors (login, the prerendered user apps) get nothing from the database.
-  if (!locals.operator) return { operator: false, operatorName: null, alerts: [] as Alert[], alertsError: null }
+  if (!locals.operator) {
+    return { operator: false, operatorName: null, role: null as OperatorRole | null, account: false, alerts: [] as Alert[], alertsError: null }
+  }
   let alerts: Alert[] = []
   let alertsError: string | null = null
   try {
@@ -15,5 +18,14 @@ export const load: LayoutServerLoad = async ({ locals }) => {
     // The page itself may still render; say why the alerts are missing instead of hiding it.
     alertsError = err instanceof Error ? err.message : String(err)
   }
-  return { operator: true, operatorName: locals.operatorName ?? 'operator', alerts, alertsError }
+  return {
+    operator: true,
+    operatorName: locals.operatorName ?? 'operator',
+    /** What the signed-in person may do (operators.ts): pages hide the switches a viewer cannot use. */
+    role: (locals.identity?.role ?? null) as OperatorRole | null,
+    /** Signed in with a Supabase account rather than the shared token. */
+    account: Boolean(locals.identity?.userId),
+    alerts,
+    alertsError,
+  }
 }

@@ -3,8 +3,12 @@ import { json } from '@sveltejs/kit'
 const STATUS = {
   invalid_request: 400,
   unauthorized: 401,
+  forbidden: 403,
   not_found: 404,
+  rate_limited: 429,
   internal_error: 500,
+  auth_unavailable: 503,
+  database_unavailable: 503,
 } as const
 
 export type ApiErrorCode = keyof typeof STATUS

@@ -24,10 +24,14 @@ export async function flagHistory(sql: Db, key: string, limit = 20): Promise<Fla
   return rows.map((r) => ({ ...r, new_value: r.new_value ?? '', changed_at: (r.changed_at ?? new Date(0)).toISOString() }))
 }
 
-/** Through telemetry.set_feature_flag: the only write the dashboard's role may do. */
-export async function setFlag(sql: Db, key: string, value: string, changedBy: string): Promise<FlagState> {
+/**
+ * Through telemetry.set_feature_flag: the only write the dashboard's role may do. The history
+ * records the person: their name (an e-mail address for an account) and, for an operator
+ * signed in with their Supabase account, their user id.
+ */
+export async function setFlag(sql: Db, key: string, value: string, changedBy: string, changedByUserId: string | null = null): Promise<FlagState> {
   const [row] = await sql<Dated<FlagState, 'updated_at'>[]>`
-    select key, value, updated_at, updated_by from telemetry.set_feature_flag(${key}, ${value}, ${changedBy})`
+    select key, value, updated_at, updated_by from telemetry.set_feature_flag(${key}, ${value}, ${changedBy}, ${changedByUserId}::uuid)`
   if (!row) throw new Error(`flag ${key} was not updated`)
   return { ...row, updated_at: row.updated_at?.toISOString() ?? null }
 }

@@ -6,7 +6,8 @@ import type { RequestHandler } from './$types'
 
 /**
  * POST /api/flags/chat_transport {"value": "sse"|"http"}: the backout switch for scripts,
- * recorded as changed by the operator's session name or "api token". A browser on another
+ * operators only (hooks.server.ts refuses viewers), recorded as changed by the person
+ * (e-mail and user id of an account), the name of a shared-token session, or "api token". A browser on another
  * site cannot send this JSON without a CORS preflight, which is never granted.
  */
 export const POST: RequestHandler = async ({ params, request, locals }) => {
@@ -20,7 +21,7 @@ export const POST: RequestHandler = async ({ params, request, locals }) => {
     return apiError('invalid_request', `value must be one of ${TRANSPORTS.join(', ')}`)
   }
   try {
-    const flag = await writeAsDashboard((sql) => setFlag(sql, TRANSPORT_FLAG, value, locals.operatorName ?? 'operator'))
+    const flag = await writeAsDashboard((sql) => setFlag(sql, TRANSPORT_FLAG, value, locals.operatorName ?? 'operator', locals.identity?.userId ?? null))
     return json(flag)
   } catch (err) {
     console.error(`[dashboard] flag switch failed: ${(err as Error).message}`)

@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../shared/http/errors.ts'
+import { jsonProblem } from '../shared/well-formed.ts'
 
 export type BodyResult = { ok: true; value: unknown } | { ok: false; code: ErrorCode; message: string }
 
@@ -7,6 +8,13 @@ export type BodyResult = { ok: true; value: unknown } | { ok: false; code: Error
  * units, each at most 6 bytes as JSON (a `\uXXXX` escape), plus room for the other fields.
  */
 export const maxBodyBytes = (maxContentChars: number) => maxContentChars * 6 + 64 * 1024
+
+/**
+ * Most arrays and objects a body may nest. No request needs more than a few (embed's
+ * metadata has its own, smaller bound); a deeper body is refused before any reader that
+ * recurses (JSON.stringify, a validator) can run out of stack on it.
+ */
+export const MAX_BODY_DEPTH = 64
 
 /**
  * Reads a JSON body without holding more than `maxBytes` of it: a declared
@@ -47,9 +55,13 @@ export async function readJsonBody(req: Request, maxBytes: number): Promise<Body
   } catch {
     return { ok: false, code: 'invalid_json', message: 'body is not valid UTF-8' }
   }
+  let value: unknown
   try {
-    return { ok: true, value: JSON.parse(text) }
+    value = JSON.parse(text)
   } catch {
     return { ok: false, code: 'invalid_json', message: 'body is not valid JSON' }
   }
+  const tooDeep = jsonProblem(value, 'body', { maxDepth: MAX_BODY_DEPTH, text: false })
+  if (tooDeep) return { ok: false, code: 'invalid_request', message: tooDeep }
+  return { ok: true, value }
 }

@@ -1,4 +1,5 @@
 import type { ErrorCode } from '../../shared/http/errors.ts'
+import { clip, textProblem } from '../../shared/well-formed.ts'
 
 export interface ChatInput {
   session_id: string
@@ -32,12 +33,15 @@ export function validateChatInput(body: unknown, limits: ChatLimits): Validation
   if (typeof content !== 'string') return fail('invalid_request', 'content must be a string')
   if (content.trim() === '') return fail('invalid_request', 'content must not be empty')
   if (content.length > limits.maxContentChars) return fail('content_too_large', `content exceeds ${limits.maxContentChars} characters`)
-  // PostgreSQL text cannot hold NUL: refused here rather than failing the insert with a 5xx.
-  if (content.includes('\u0000')) return fail('invalid_request', 'content must not contain NUL characters')
+  // Stored as text: a NUL would fail the insert, a lone surrogate would be stored altered.
+  const problem = textProblem(content)
+  if (problem) return fail('invalid_request', `content ${problem}`)
   if (model !== undefined && model !== null && typeof model !== 'string') return fail('invalid_request', 'model must be a string')
   const chosen = model ?? limits.defaultModel
   if (!limits.modelAllowlist.includes(chosen)) {
-    return fail('unknown_model', `model "${chosen.slice(0, 64)}" is not available; use one of ${limits.modelAllowlist.join(', ')}`)
+    // Quoted into the span's status too: never a NUL or half a surrogate pair there.
+    const named = textProblem(chosen) ? 'that model' : `model "${clip(chosen, 64)}"`
+    return fail('unknown_model', `${named} is not available; use one of ${limits.modelAllowlist.join(', ')}`)
   }
   if (max_tokens !== undefined && max_tokens !== null && (typeof max_tokens !== 'number' || !Number.isSafeInteger(max_tokens) || max_tokens < 1)) {
     return fail('invalid_request', 'max_tokens must be a positive integer')

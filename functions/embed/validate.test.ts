@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { validateEmbedInput, type EmbedLimits } from './validate.ts'
+import { MAX_METADATA_DEPTH, validateEmbedInput, type EmbedLimits } from './validate.ts'
 
 const LIMITS: EmbedLimits = { maxInputs: 3, maxInputChars: 10, maxTotalChars: 25, maxMetadataBytes: 40 }
 const DOC = '0b7c3c8e-4a3f-4c55-9f0e-2f5d1a6b7c8d'
@@ -46,6 +46,32 @@ describe('validateEmbedInput', () => {
       expect(r).toEqual({ ok: false, code, message: expect.any(String) })
     })
   }
+
+  it('refuses metadata nested deeper than MAX_METADATA_DEPTH, however deep, without a stack overflow', () => {
+    const nested = (depth: number) => {
+      let m: unknown = 1
+      for (let i = 0; i < depth; i++) m = { a: m }
+      return m
+    }
+    const roomy = { ...LIMITS, maxMetadataBytes: 1 << 20 }
+    expect(validateEmbedInput({ input: 'x', metadata: nested(MAX_METADATA_DEPTH) }, roomy)).toMatchObject({ ok: true })
+    for (const depth of [MAX_METADATA_DEPTH + 1, 3000, 100_000]) {
+      expect(validateEmbedInput({ input: 'x', metadata: nested(depth) }, roomy)).toEqual({
+        ok: false, code: 'invalid_request', message: expect.stringMatching(new RegExp(`^metadata nests deeper than ${MAX_METADATA_DEPTH} levels`)),
+      })
+    }
+  })
+
+  it('refuses a lone surrogate (what JSON.parse makes of "\\ud800") in input or metadata, keys included', () => {
+    const lone = JSON.parse('"\\ud800"') as string
+    for (const body of [
+      { input: `a${lone}` }, { input: ['ok', lone] },
+      { input: 'x', metadata: { k: lone } }, { input: 'x', metadata: { list: [1, `b${lone}`] } }, { input: 'x', metadata: { [lone]: 1 } },
+    ]) {
+      expect(validateEmbedInput(body, LIMITS), JSON.stringify(body)).toEqual({ ok: false, code: 'invalid_request', message: expect.stringMatching(/well-formed Unicode/) })
+    }
+    expect(validateEmbedInput({ input: 'a 🙂 b', metadata: { k: '🙂' } }, LIMITS)).toMatchObject({ ok: true })
+  })
 
   it('accepts a backslash-u0000 written as text in metadata', () => {
     expect(validateEmbedInput({ input: 'x', metadata: { k: '\\u0000' } }, LIMITS)).toMatchObject({ ok: true })

@@ -1,4 +1,6 @@
 import type { ErrorCode } from '../../shared/http/errors.ts'
+import { utf8Length } from '../../shared/utf8.ts'
+import { jsonProblem, textProblem } from '../../shared/well-formed.ts'
 
 export type EmbedInput =
   | { kind: 'document'; inputs: string[]; document_id?: string; metadata: Record<string, unknown> }
@@ -11,15 +13,12 @@ export interface EmbedLimits {
   maxMetadataBytes: number
 }
 
+/** Most objects and arrays nested in metadata, metadata itself included: labels, not documents. */
+export const MAX_METADATA_DEPTH = 32
+
 export type Validation<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; message: string }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
-
-function hasNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000')
-  if (typeof value !== 'object' || value === null) return false
-  return Object.entries(value).some(([k, v]) => k.includes('\u0000') || hasNul(v))
-}
 
 const bad = (message: string): Validation<never> => ({ ok: false, code: 'invalid_request', message })
 const tooLarge = (message: string): Validation<never> => ({ ok: false, code: 'content_too_large', message })
@@ -48,8 +47,8 @@ export function validateEmbedInput(body: unknown, limits: EmbedLimits): Validati
     const where = typeof input === 'string' ? 'input' : `input[${i}]`
     if (typeof text !== 'string') return bad(`${where} must be a string`)
     if (text.trim() === '') return bad(`${where} must not be empty`)
-    // PostgreSQL text cannot hold NUL: refused here rather than failing the insert with a 5xx.
-    if (text.includes('\u0000')) return bad(`${where} must not contain NUL characters`)
+    const problem = textProblem(text)
+    if (problem) return bad(`${where} ${problem}`)
   }
   if (document_id != null && (typeof document_id !== 'string' || !UUID.test(document_id))) {
     return bad('document_id must be a UUID string')
@@ -57,8 +56,9 @@ export function validateEmbedInput(body: unknown, limits: EmbedLimits): Validati
   if (metadata != null && (typeof metadata !== 'object' || Array.isArray(metadata))) {
     return bad('metadata must be a JSON object')
   }
-  const metaJson = JSON.stringify(metadata ?? {})
-  if (hasNul(metadata)) return bad('metadata must not contain NUL characters (jsonb cannot store them)')
+  // Before anything recurses into it (JSON.stringify), and before jsonb refuses it.
+  const metaProblem = jsonProblem(metadata ?? {}, 'metadata', { maxDepth: MAX_METADATA_DEPTH })
+  if (metaProblem) return bad(metaProblem)
 
   if (inputs.length > limits.maxInputs) return tooLarge(`input has ${inputs.length} items; at most ${limits.maxInputs} per request`)
   let total = 0
@@ -70,7 +70,7 @@ export function validateEmbedInput(body: unknown, limits: EmbedLimits): Validati
   }
   if (total > limits.maxTotalChars) return tooLarge(`input totals ${total} characters; at most ${limits.maxTotalChars} per request`)
   const meta = (metadata ?? {}) as Record<string, unknown>
-  if (new TextEncoder().encode(metaJson).byteLength > limits.maxMetadataBytes) {
+  if (utf8Length(JSON.stringify(meta)) > limits.maxMetadataBytes) {
     return tooLarge(`metadata exceeds ${limits.maxMetadataBytes} bytes of JSON`)
   }
   return {

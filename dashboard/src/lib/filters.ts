@@ -1,3 +1,5 @@
+// Relative, not $shared: server code outside SvelteKit (tests, bench) imports this module too.
+import { textProblem } from '../../../shared/well-formed.ts'
 import type { Parsed } from './range.ts'
 
 /** How a request ended, as telemetry.request_status() and the rollups name it. */
@@ -28,6 +30,9 @@ export function parseFilters(params: URLSearchParams): Parsed<Filters> {
     const value = params.get(key)?.trim()
     if (!value) continue
     if (value.length > MAX_VALUE) return { ok: false, message: `${key} is longer than ${MAX_VALUE} characters` }
+    // Compared in SQL: a NUL would fail the query, not just match nothing.
+    const problem = textProblem(value)
+    if (problem) return { ok: false, message: `${key} ${problem}` }
     if (key === 'function' && !(FUNCTIONS as readonly string[]).includes(value)) {
       return { ok: false, message: `function must be one of ${FUNCTIONS.join(', ')}, got "${value}"` }
     }

@@ -52,12 +52,28 @@ export function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url')
 }
 
+// start_time::text as Postgres prints a timestamptz: `2026-12-04 10:00:00.123456+00`.
+const CURSOR_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(?:\.\d{1,6})?[+-](\d{2})(?::(\d{2}))?$/
+
+const daysInMonth = (year: number, month: number) =>
+  month === 2 ? (year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31
+
+/** A time Postgres accepts as a timestamptz: a real day of a real month, an hour of the day, a UTC offset it knows. */
+function isCursorTime(text: string): boolean {
+  const m = CURSOR_TIME.exec(text)
+  if (!m) return false
+  const [year, month, day, hour, minute, second, offsetHours, offsetMinutes = 0] = m.slice(1).map((part) => Number(part ?? 0))
+  return year! >= 1 && month! >= 1 && month! <= 12 && day! >= 1 && day! <= daysInMonth(year!, month!) &&
+    hour! <= 23 && minute! <= 59 && second! <= 59 && offsetHours! <= 15 && offsetMinutes <= 59
+}
+
 export function decodeCursor(text: string): Cursor | null {
   try {
     const c = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as Cursor
-    const validK = c.k === null || typeof c.k === 'number'
+    const validK = c.k === null || (typeof c.k === 'number' && Number.isFinite(c.k))
     if (!validK || typeof c.t !== 'string' || typeof c.s !== 'string' || !/^[0-9a-f]{16}$/.test(c.s)) return null
-    if (!/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?[+-]\d{2}(:\d{2})?$/.test(c.t)) return null
+    // Checked in full here: an impossible time would otherwise fail the query, a 500.
+    if (!isCursorTime(c.t)) return null
     return c
   } catch {
     return null
@@ -77,9 +93,12 @@ export async function listStreams(sql: Db, q: StreamQuery): Promise<StreamPage> 
 
   let seek: Fragment = sql``
   if (cursor) {
+    // Sent as text for Postgres to parse: a timestamptz parameter would go through a JS Date,
+    // which drops the microseconds and rolls an impossible day over into the next month.
+    const at = sql`${cursor.t}::text::timestamptz`
     seek = key
-      ? sql`and (${key}, start_time, span_id) ${cmp} (${cursor.k ?? -1}::float8, ${cursor.t}::timestamptz, ${cursor.s})`
-      : sql`and (start_time, span_id) ${cmp} (${cursor.t}::timestamptz, ${cursor.s})`
+      ? sql`and (${key}, start_time, span_id) ${cmp} (${cursor.k ?? -1}::float8, ${at}, ${cursor.s})`
+      : sql`and (start_time, span_id) ${cmp} (${at}, ${cursor.s})`
   }
   const f = q.filters
   const rows = await sql<Stored[]>`

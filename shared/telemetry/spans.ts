@@ -1,6 +1,6 @@
 import {
   context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace,
-  type Attributes, type Context, type Span, type Tracer,
+  type Attributes, type Context, type Span, type TimeInput, type Tracer,
 } from '@opentelemetry/api'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 
@@ -46,3 +46,15 @@ export async function inSpan<T>(tracer: Tracer, parent: Span, name: string, attr
   }
 }
 
+/**
+ * A child span for work that ran before its parent existed (the request span is made once
+ * the caller is known): it gets the times the work really took, and its error if it failed.
+ */
+export function recordSpan(
+  tracer: Tracer, parent: Span, name: string, attributes: Attributes,
+  startTime: TimeInput, endTime: TimeInput, err?: unknown,
+): void {
+  const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes, startTime }, trace.setSpan(context.active(), parent))
+  if (err !== undefined) recordError(span, err, (err as { code?: string }).code ?? (err as Error)?.name ?? 'Error')
+  span.end(endTime)
+}

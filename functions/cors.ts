@@ -6,10 +6,10 @@ import type { Handler } from './router.ts'
 
 const ALLOW_HEADERS = [
   'authorization', 'apikey', 'x-client-info', 'content-type', 'accept', 'traceparent', 'tracestate',
-  'idempotency-key', 'last-event-id', 'x-resume-trace-id', 'x-streamscope-run-id',
+  'idempotency-key', 'last-event-id', 'x-resume-stream-id', 'x-resume-trace-id', 'x-streamscope-run-id',
 ].join(', ')
 // What a client library reads from a response; the rest stays hidden from other origins.
-const EXPOSE_HEADERS = ['x-trace-id', 'traceparent', 'x-chat-transport', 'x-heartbeat-seconds', 'x-resumed-from', 'retry-after'].join(', ')
+const EXPOSE_HEADERS = ['x-trace-id', 'traceparent', 'x-stream-id', 'x-chat-transport', 'x-heartbeat-seconds', 'x-resumed-from', 'retry-after'].join(', ')
 
 /** `allowedOrigins`: ['*'] (any origin: the functions authenticate by bearer token, not cookies) or exact origins. */
 export function withCors(handler: Handler, allowedOrigins: readonly string[]): Handler {

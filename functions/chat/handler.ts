@@ -1,4 +1,3 @@
-import { ROOT_CONTEXT, trace, type Link } from '@opentelemetry/api'
 import type { Sql } from 'postgres'
 import { createJwtVerifier } from '../../shared/auth/jwt.ts'
 import type { Config } from '../../shared/config.ts'
@@ -16,8 +15,9 @@ import { toBudgetedHistory } from './history.ts'
 import { createMessageStore } from './messages.ts'
 import { retryStore } from './retry-store.ts'
 import { createRateLimiter } from '../rate-limit.ts'
+import { createTraceOwners } from '../trace-owners.ts'
 import { createRealtimeBroadcast, type Broadcast } from './realtime.ts'
-import { answerResume, resumeTraceIdOf, toResumeRequest } from './resume.ts'
+import { answerResume, findResumed, toResumeRequest } from './resume.ts'
 import { createResumeBuffer, type ResumeBuffer } from './resume-buffer.ts'
 import { toSseBody } from './sse-body.ts'
 import { startAnswerRun, type RunSummary } from './stream.ts'
@@ -82,46 +82,48 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
     return undefined
   }
 
-  const beacon = createBeaconHandler({ sql: deps.sql, tracer, logger, verify, buffer, ended: () => later(Promise.resolve()) })
+  const owners = createTraceOwners(deps.sql)
+  const beacon = createBeaconHandler({
+    sql: deps.sql, tracer, logger, verify, buffer, owners, limiter, ended: () => later(Promise.resolve()),
+  })
 
   return async function handleChat(req: Request): Promise<Response> {
     const startedAt = performance.now()
     const sub = subPathOf(req.url)
     if (sub === '/beacon') return beacon(req)
     if (sub) return errorResponse('not_found', `no route ${sub} in the chat function`, crypto.randomUUID().replaceAll('-', ''))
-    // A resume of a stream this process holds joins that stream's trace from the start.
-    const resumeId = resumeTraceIdOf(req.headers)
-    const held = resumeId ? buffer.get(resumeId)?.run.root : undefined
-    const caller = extractContext(req.headers)
-    const callerSpan = trace.getSpanContext(caller)
-    const links: Link[] = held && callerSpan && trace.isSpanContextValid(callerSpan) ? [{ context: callerSpan }] : []
+    const resume = toResumeRequest(req.headers)
+    const target = resume.ok ? resume.resume : undefined
+    const runId = req.headers.get('x-streamscope-run-id')
+    const transport: Transport = target ? 'sse' : await chooseTransport(req.headers)
+    // A resume of its own stream that this process holds joins that stream's trace.
     const gate = openGate({
-      tracer, logger, fn: 'chat', route: CHAT_ROUTE, req, links,
-      parent: held ? trace.setSpan(ROOT_CONTEXT, held) : caller,
+      tracer, logger, fn: 'chat', route: CHAT_ROUTE, req, parent: extractContext(req.headers), owners, startTime: startedAt,
+      join: (userId) => {
+        const found = target && findResumed(buffer, target, userId)
+        return found && found.userId === userId ? found.run.root : undefined
+      },
+      attributes: { [ATTR.transport]: transport, ...(runId && RUN_ID.test(runId) ? { [ATTR.runId]: runId } : {}) },
+      headers: { 'x-chat-transport': transport },
       ended: () => later(Promise.resolve()),
     })
-    const { root, traceId, reject } = gate
-    const runId = req.headers.get('x-streamscope-run-id')
-    if (runId && RUN_ID.test(runId)) root.setAttribute(ATTR.runId, runId)
-    const transport: Transport = resumeId ? 'sse' : await chooseTransport(req.headers)
-    root.setAttribute(ATTR.transport, transport)
-    gate.headers['x-chat-transport'] = transport
-    const baseHeaders = gate.headers
+    const { reject } = gate
 
     if (req.method !== 'POST') return reject('method_not_allowed', 'use POST', { allow: 'POST' })
 
     const userId = await authenticate(gate, tracer, verify, req)
     if (userId instanceof Response) return userId
+    const { root, traceId } = gate
+    const baseHeaders = gate.headers
 
-    const resume = toResumeRequest(req.headers)
     if (!resume.ok) return reject('invalid_request', resume.message)
-    if (resume.resume) {
-      const { traceId: resumed, fromSeq } = resume.resume
-      const found = buffer.get(resumed)
+    if (target) {
+      const found = findResumed(buffer, target, userId)
       if (!found) return reject('stream_gone', 'this stream cannot be resumed here (unknown, expired or held elsewhere); ask again')
       if (found.userId !== userId) return reject('not_found', 'no such stream')
+      const { fromSeq } = target
       if (fromSeq > found.run.lastSeq()) return reject('invalid_request', `Last-Event-ID ${fromSeq} is ahead of the stream (last seq ${found.run.lastSeq()})`)
-      logger.info('chat stream resumed', { resumed_trace_id: resumed, from_seq: fromSeq }, root)
+      logger.info('chat stream resumed', { resumed_stream_id: found.run.streamId, resumed_trace_id: found.run.traceId, from_seq: fromSeq }, root)
       return answerResume({
         tracer, root, run: found.run, fromSeq, heartbeatMs,
         headers: { ...streamHeaders, ...baseHeaders },
@@ -182,7 +184,7 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
       void limiter.settle(userId, decision.windowStart, -estimated).catch(() => {})
       const first = await heldRepeat(userId, idempotencyKey!)
       if (!first) return reject('duplicate_request', 'this Idempotency-Key was already used; its answer is stored with the first request')
-      logger.info('chat request repeated; answering with the first stream', { first_trace_id: first.traceId }, root)
+      logger.info('chat request repeated; answering with the first stream', { first_stream_id: first.streamId, first_trace_id: first.run.traceId }, root)
       if (transport === 'sse') {
         return answerResume({
           tracer, root, run: first.run, fromSeq: 0, heartbeatMs,
@@ -190,27 +192,31 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
           onEnd: () => later(Promise.resolve()),
         })
       }
-      root.setAttribute(ATTR.resumeTraceId, first.traceId)
-      const res = await answerAsJson(first.run, req.signal, { ...baseHeaders, 'x-trace-id': first.traceId })
+      root.setAttributes({ [ATTR.streamId]: first.streamId, [ATTR.resumeTraceId]: first.run.traceId })
+      const res = await answerAsJson(first.run, req.signal, { ...baseHeaders, 'x-trace-id': first.run.traceId, 'x-stream-id': first.streamId })
       root.setAttribute(ATTR.httpStatus, res.status)
       root.end()
       later(Promise.resolve())
       return res
     }
 
-    root.setAttribute(ATTR.httpStatus, 200)
-    const slot = transport === 'sse' ? buffer.register(traceId, userId, idempotencyKey ?? undefined) : undefined
+    // The stream's id is the server's own, never the caller's trace: a trace may hold many
+    // chats (one caller, one traceparent), and each answer is stored and resumed by this id.
+    const streamId = crypto.randomUUID()
+    root.setAttributes({ [ATTR.httpStatus]: 200, [ATTR.streamId]: streamId })
+    const headers = { ...baseHeaders, 'x-stream-id': streamId }
+    const slot = transport === 'sse' ? buffer.register(streamId, { userId, traceId, idempotencyKey: idempotencyKey ?? undefined }) : undefined
     let bookkeeping!: (work: Promise<unknown>) => void
     // Supabase keeps the isolate alive until the stream ended (grace included) and its
     // bookkeeping (rate-limit settle, broadcast, telemetry) is done.
     later(new Promise((resolve) => { bookkeeping = resolve }))
     const run = startAnswerRun({
-      tracer, logger, provider, root, traceId, startedAt, model, maxTokens: max_tokens, messages: prompt,
+      tracer, logger, provider, root, traceId, streamId, startedAt, model, maxTokens: max_tokens, messages: prompt,
       estimatedInputTokens: estimated, frames: transport === 'sse', retention: slot,
       graceMs: config.resumeGraceSeconds * 1000, captureContent: config.captureContent,
       // Each attempt is its own span; the stream holds chat.done until one went through.
       save: (answer) => retryStore(() => inSpan(tracer, root, 'insert messages', dbSpanAttrs, () => messages.insertAnswer({
-        session_id, user_id: userId, role: 'assistant', ...answer, model, trace_id: traceId,
+        id: streamId, session_id, user_id: userId, role: 'assistant', ...answer, model, trace_id: traceId,
       })), {
         withinMs: config.storeRetrySeconds * 1000,
         onRetry: (err, attempt, delayMs) => logger.warn('could not store the answer; retrying', { attempt, delay_ms: delayMs, error: errorText(err) }, root),
@@ -226,8 +232,8 @@ export function createChatHandler(deps: ChatDeps): (req: Request) => Promise<Res
     })
     slot?.hold(run)
 
-    if (transport === 'http') return answerAsJson(run, req.signal, baseHeaders)
-    return new Response(toSseBody(run, { fromSeq: 0, heartbeatMs }), { headers: { ...streamHeaders, ...baseHeaders } })
+    if (transport === 'http') return answerAsJson(run, req.signal, headers)
+    return new Response(toSseBody(run, { fromSeq: 0, heartbeatMs }), { headers: { ...streamHeaders, ...headers } })
   }
 }
 

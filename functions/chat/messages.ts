@@ -23,15 +23,12 @@ export function createMessageStore(sql: Sql) {
       return row.id
     },
     /**
-     * Stores the assistant's answer once per trace: a retry after a lost reply gets the row
-     * its first attempt committed (messages_assistant_trace_idx).
+     * Stores the assistant's answer once, under the id the server made for its stream: a
+     * retry after a lost reply finds the row its first attempt committed.
      */
-    async insertAnswer(message: NewMessage & { role: 'assistant' }): Promise<string> {
-      const [row] = await sql<{ id: string }[]>`
-        insert into public.messages ${sql(message)}
-        on conflict (trace_id) where role = 'assistant' do update set trace_id = excluded.trace_id
-        returning id`
-      return row.id
+    async insertAnswer(message: NewMessage & { id: string; role: 'assistant' }): Promise<string> {
+      await sql`insert into public.messages ${sql(message)} on conflict (id) do nothing`
+      return message.id
     },
     /**
      * Stores the user's question unless one with the same Idempotency-Key is already

@@ -13,18 +13,30 @@ export interface ResumeSlot extends Retention {
   ended(): void
 }
 
+/** Who a held stream is for, and what else it can be found by. */
+export interface StreamOwner {
+  userId: string
+  /** The trace the stream's request lived in: the old `x-resume-trace-id` finds a user's stream by it. */
+  traceId?: string
+  /** The request's Idempotency-Key, when it carried one. */
+  idempotencyKey?: string
+}
+
 interface Entry {
   run?: AnswerRun
   userId: string
   /** `${userId} ${Idempotency-Key}`, when the request carried one. */
   key?: string
+  /** `${userId} ${trace id}`. */
+  traceKey?: string
   bytes: number
   /** Clock time the stream ended; retention counts from here. */
   endedAt?: number
 }
 
 /**
- * The streams this process can resume, in memory. Bounded three ways: finished streams
+ * The streams this process can resume, in memory, by the stream id the server made for
+ * each (never by anything the caller chose). Bounded three ways: finished streams
  * expire after `retentionMs`; the count and the bytes held are capped, evicting finished
  * streams oldest first and otherwise refusing to hold more (the new stream or frame is
  * then simply not resumable). Expired entries go at the next call: no timers, so an idle
@@ -32,25 +44,32 @@ interface Entry {
  */
 export function createResumeBuffer(limits: ResumeLimits, now: () => number = Date.now) {
   const entries = new Map<string, Entry>() // insertion order = age
-  const byKey = new Map<string, string>() // user + Idempotency-Key -> trace id
+  const byKey = new Map<string, string>() // user + Idempotency-Key -> stream id
+  /** user + trace id -> the user's held streams in that trace (one trace may hold several chats). */
+  const byTrace = new Map<string, Set<string>>()
   /** Ended entries in the order they ended (= expiry order): sweeping looks only at the front. */
-  const endedQueue: { traceId: string; entry: Entry }[] = []
+  const endedQueue: { streamId: string; entry: Entry }[] = []
   let endedHead = 0
   let total = 0
 
-  const remove = (traceId: string) => {
-    const e = entries.get(traceId)
+  const remove = (streamId: string) => {
+    const e = entries.get(streamId)
     if (!e) return
     total -= e.bytes
-    entries.delete(traceId)
-    if (e.key && byKey.get(e.key) === traceId) byKey.delete(e.key)
+    entries.delete(streamId)
+    if (e.key && byKey.get(e.key) === streamId) byKey.delete(e.key)
+    const inTrace = e.traceKey ? byTrace.get(e.traceKey) : undefined
+    if (inTrace) {
+      inTrace.delete(streamId)
+      if (inTrace.size === 0) byTrace.delete(e.traceKey!)
+    }
   }
   const sweep = () => {
     const t = now()
     while (endedHead < endedQueue.length) {
-      const { traceId, entry } = endedQueue[endedHead]
+      const { streamId, entry } = endedQueue[endedHead]
       if (t - entry.endedAt! <= limits.retentionMs) break
-      if (entries.get(traceId) === entry) remove(traceId)
+      if (entries.get(streamId) === entry) remove(streamId)
       endedQueue[endedHead++] = undefined as never
     }
     if (endedHead > 1024 && endedHead * 2 > endedQueue.length) {
@@ -67,6 +86,7 @@ export function createResumeBuffer(limits: ResumeLimits, now: () => number = Dat
     }
     return false
   }
+  const found = (e: Entry | undefined) => (e?.run ? { run: e.run, userId: e.userId } : undefined)
 
   return {
     enabled: limits.retentionMs > 0,
@@ -74,24 +94,23 @@ export function createResumeBuffer(limits: ResumeLimits, now: () => number = Dat
      * Makes room for a new stream; undefined when it cannot be held at all. The run is
      * handed over with `hold` once it exists (it needs the slot to be built).
      */
-    register(traceId: string, userId: string, idempotencyKey?: string): ResumeSlot | undefined {
+    register(streamId: string, owner: StreamOwner): ResumeSlot | undefined {
       if (limits.retentionMs <= 0) return undefined
       sweep()
-      // A caller that reuses its traceparent starts streams with the same trace id: a
-      // finished stream of the same user makes way; a running one (or another user's)
-      // keeps the id, and the newer stream is not resumable. Never the wrong frames.
-      const existing = entries.get(traceId)
-      if (existing) {
-        if (existing.endedAt === undefined || existing.userId !== userId) return undefined
-        remove(traceId)
-      }
+      if (entries.has(streamId)) return undefined // ids are the server's own UUIDs: never reused
       while (entries.size >= limits.maxStreams && evictOldestEnded());
       if (entries.size >= limits.maxStreams) return undefined
-      const key = idempotencyKey ? `${userId} ${idempotencyKey}` : undefined
-      const entry: Entry = { userId, bytes: 0, key }
-      entries.set(traceId, entry)
-      if (key) byKey.set(key, traceId)
-      const held = () => entries.get(traceId) === entry
+      const key = owner.idempotencyKey ? `${owner.userId} ${owner.idempotencyKey}` : undefined
+      const traceKey = owner.traceId ? `${owner.userId} ${owner.traceId}` : undefined
+      const entry: Entry = { userId: owner.userId, bytes: 0, key, traceKey }
+      entries.set(streamId, entry)
+      if (key) byKey.set(key, streamId)
+      if (traceKey) {
+        const inTrace = byTrace.get(traceKey) ?? new Set<string>()
+        inTrace.add(streamId)
+        byTrace.set(traceKey, inTrace)
+      }
+      const held = () => entries.get(streamId) === entry
       return {
         reserve(bytes) {
           if (!held() || entry.bytes + bytes > limits.maxStreamBytes) return false
@@ -101,26 +120,36 @@ export function createResumeBuffer(limits: ResumeLimits, now: () => number = Dat
           total += bytes
           return true
         },
-        release: () => { if (held()) remove(traceId) },
+        release: () => { if (held()) remove(streamId) },
         hold: (run) => { entry.run = run },
         ended: () => {
           if (entry.endedAt !== undefined) return
           entry.endedAt = now()
-          endedQueue.push({ traceId, entry })
+          endedQueue.push({ streamId, entry })
         },
       }
     },
-    get(traceId: string): { run: AnswerRun; userId: string } | undefined {
+    get(streamId: string): { run: AnswerRun; userId: string } | undefined {
       sweep()
-      const e = entries.get(traceId)
-      return e?.run ? { run: e.run, userId: e.userId } : undefined
+      return found(entries.get(streamId))
+    },
+    /**
+     * The user's stream in this trace (the old resume header named streams by trace id):
+     * only the caller's own, and only while exactly one of theirs is held in it.
+     */
+    byTrace(userId: string, traceId: string): { run: AnswerRun; userId: string } | undefined {
+      sweep()
+      const inTrace = byTrace.get(`${userId} ${traceId}`)
+      if (!inTrace || inTrace.size !== 1) return undefined
+      const [streamId] = inTrace
+      return found(entries.get(streamId))
     },
     /** The stream a user's earlier request with this Idempotency-Key started, while held. */
-    byIdempotencyKey(userId: string, idempotencyKey: string): { run: AnswerRun; traceId: string } | undefined {
+    byIdempotencyKey(userId: string, idempotencyKey: string): { run: AnswerRun; streamId: string } | undefined {
       sweep()
-      const traceId = byKey.get(`${userId} ${idempotencyKey}`)
-      const run = traceId ? entries.get(traceId)?.run : undefined
-      return run && traceId ? { run, traceId } : undefined
+      const streamId = byKey.get(`${userId} ${idempotencyKey}`)
+      const run = streamId ? entries.get(streamId)?.run : undefined
+      return run && streamId ? { run, streamId } : undefined
     },
     stats: () => ({ streams: entries.size, bytes: total }),
   }

@@ -1,33 +1,46 @@
 import { ROOT_CONTEXT, trace, type Span, type Tracer } from '@opentelemetry/api'
 import { ATTR } from '../../shared/telemetry/attributes.ts'
 import { toSseBody } from './sse-body.ts'
+import type { ResumeBuffer } from './resume-buffer.ts'
 import type { AnswerRun } from './stream.ts'
 
+/** Which stream a resume names: by the id the server made (`x-stream-id`), or, as older clients do, by trace id. */
+export type ResumeTarget = { streamId: string; traceId?: undefined } | { traceId: string; streamId?: undefined }
+
 export type ResumeRequest =
-  | { ok: true; resume?: { traceId: string; fromSeq: number } }
+  | { ok: true; resume?: ResumeTarget & { fromSeq: number } }
   | { ok: false; message: string }
 
+const STREAM_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const TRACE_ID = /^[0-9a-f]{32}$/
 const SEQ = /^\d{1,15}$/
 
-/** The resume headers of docs/chat.md: `x-resume-trace-id` and `Last-Event-ID`. */
+/**
+ * The resume headers of docs/chat.md: `x-resume-stream-id` (the `x-stream-id` of the stream)
+ * and `Last-Event-ID`; `x-resume-trace-id` is still understood, for the caller's own streams.
+ */
 export function toResumeRequest(headers: Headers): ResumeRequest {
+  const streamId = headers.get('x-resume-stream-id')
   const traceId = headers.get('x-resume-trace-id')
   const lastEventId = headers.get('last-event-id')
-  if (traceId === null) {
-    if (lastEventId !== null) return { ok: false, message: 'Last-Event-ID needs x-resume-trace-id (the x-trace-id of the stream to resume)' }
+  if (streamId === null && traceId === null) {
+    if (lastEventId !== null) return { ok: false, message: 'Last-Event-ID needs x-resume-stream-id (the x-stream-id of the stream to resume)' }
     return { ok: true }
   }
-  if (!TRACE_ID.test(traceId)) return { ok: false, message: 'x-resume-trace-id must be 32 lowercase hex characters' }
+  if (streamId !== null && !STREAM_ID.test(streamId)) return { ok: false, message: 'x-resume-stream-id must be a lowercase UUID (the x-stream-id of the stream to resume)' }
+  if (streamId === null && !TRACE_ID.test(traceId!)) return { ok: false, message: 'x-resume-trace-id must be 32 lowercase hex characters' }
   const raw = (lastEventId ?? '').trim()
   if (raw !== '' && !SEQ.test(raw)) return { ok: false, message: 'Last-Event-ID must be a non-negative integer (the seq of the last chat.delta received)' }
-  return { ok: true, resume: { traceId, fromSeq: raw === '' ? 0 : Number(raw) } }
+  const fromSeq = raw === '' ? 0 : Number(raw)
+  return { ok: true, resume: streamId !== null ? { streamId, fromSeq } : { traceId: traceId!, fromSeq } }
 }
 
-/** The trace id named by a resume request, if it looks like one (before any check). */
-export const resumeTraceIdOf = (headers: Headers): string | undefined => {
-  const id = headers.get('x-resume-trace-id')
-  return id !== null && TRACE_ID.test(id) ? id : undefined
+/**
+ * The held stream a resume names, for `userId`: by stream id any user's (the caller
+ * then gets 404 for another's), by trace id only the caller's own.
+ */
+export function findResumed(buffer: ResumeBuffer, target: ResumeTarget, userId: string) {
+  return target.streamId !== undefined ? buffer.get(target.streamId) : buffer.byTrace(userId, target.traceId)
 }
 
 export interface ResumeAnswer {
@@ -48,11 +61,9 @@ export interface ResumeAnswer {
  */
 export function answerResume(o: ResumeAnswer): Response {
   const original = o.run.root.spanContext()
-  o.root.setAttributes({ [ATTR.resumeTraceId]: original.traceId, [ATTR.resumeFromSeq]: o.fromSeq, [ATTR.httpStatus]: 200 })
-  const span = o.tracer.startSpan('chat resume', {
-    links: [{ context: original }],
-    attributes: { [ATTR.resumeTraceId]: original.traceId, [ATTR.resumeFromSeq]: o.fromSeq },
-  }, trace.setSpan(ROOT_CONTEXT, o.root))
+  const resumed = { [ATTR.streamId]: o.run.streamId, [ATTR.resumeTraceId]: original.traceId, [ATTR.resumeFromSeq]: o.fromSeq }
+  o.root.setAttributes({ ...resumed, [ATTR.httpStatus]: 200 })
+  const span = o.tracer.startSpan('chat resume', { links: [{ context: original }], attributes: resumed }, trace.setSpan(ROOT_CONTEXT, o.root))
   const body = toSseBody(o.run, {
     fromSeq: o.fromSeq, heartbeatMs: o.heartbeatMs, resumed: true,
     onEnd(end, sent) {
@@ -62,5 +73,7 @@ export function answerResume(o: ResumeAnswer): Response {
       o.onEnd()
     },
   })
-  return new Response(body, { headers: { ...o.headers, 'x-trace-id': original.traceId, 'x-resumed-from': String(o.fromSeq) } })
+  return new Response(body, {
+    headers: { ...o.headers, 'x-trace-id': original.traceId, 'x-stream-id': o.run.streamId, 'x-resumed-from': String(o.fromSeq) },
+  })
 }

@@ -51,6 +51,8 @@ export interface AnswerRunOptions {
   provider: ChatProvider
   root: Span
   traceId: string
+  /** The id the server made for this stream: resumes name it, and the answer is stored under it. */
+  streamId: string
   /** performance.now() when the request arrived: TTFB, frame offsets and duration count from here. */
   startedAt: number
   model: string
@@ -279,6 +281,7 @@ export function startAnswerRun(o: AnswerRunOptions) {
 
   return {
     traceId: o.traceId,
+    streamId: o.streamId,
     root: o.root,
     finished,
     lastSeq: () => seq,

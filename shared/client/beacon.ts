@@ -5,6 +5,9 @@
 import type { Endpoint } from './endpoint.ts'
 
 export interface BeaconPayload {
+  /** The stream's `x-stream-id`: the answer being timed. */
+  stream_id?: string
+  /** The chat's trace; what a server from before stream ids goes by. */
   trace_id: string
   client_ttfb_ms: number | null
   client_duration_ms: number

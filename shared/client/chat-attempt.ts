@@ -10,13 +10,15 @@ export interface AttemptState {
   lastSeq: number
   text: string
   traceId: string | null
+  /** The server's id for the stream (`x-stream-id`): what a resume names. Null from a server that sends none. */
+  streamId: string | null
 }
 
 export interface AttemptRequest {
   url: string
   headers: Record<string, string>
   body: string
-  /** Resume the stream named by state.traceId from state.lastSeq. */
+  /** Resume the stream named by state.streamId (state.traceId for a server without stream ids) from state.lastSeq. */
   resume: boolean
   /** Ask for the JSON document instead of the stream. */
   json: boolean
@@ -97,8 +99,9 @@ export async function runAttempt(req: AttemptRequest, state: AttemptState, hooks
     'content-type': 'application/json',
     accept: req.json ? 'application/json' : 'text/event-stream',
   }
-  if (req.resume && state.traceId) {
-    headers['x-resume-trace-id'] = state.traceId
+  if (req.resume && (state.streamId || state.traceId)) {
+    if (state.streamId) headers['x-resume-stream-id'] = state.streamId
+    else headers['x-resume-trace-id'] = state.traceId!
     headers['last-event-id'] = String(state.lastSeq)
   }
   // The attempt's own signal: the caller's abort, or the idle watchdog's (see readStream).
@@ -139,6 +142,7 @@ async function send(req: AttemptRequest, headers: Record<string, string>, state:
     return { kind: 'error', event: toErrorEvent('invalid_response', `expected text/event-stream or application/json, got "${type || 'nothing'}"`, traceId) }
   }
   if (traceId) state.traceId = traceId
+  state.streamId = res.headers.get('x-stream-id') ?? state.streamId
   const resumedFrom = req.resume ? Number(res.headers.get('x-resumed-from') ?? state.lastSeq) : null
   hooks.onOpen(traceId, 'sse', resumedFrom)
   const heartbeatS = Number(res.headers.get('x-heartbeat-seconds'))
@@ -242,10 +246,12 @@ async function readJson(res: Response, req: AttemptRequest, state: AttemptState,
     if (err instanceof SyntaxError) return { kind: 'error', event: toErrorEvent('invalid_response', 'the JSON answer is not valid JSON', headerTrace ?? state.traceId) }
     // The server answered (it has the request): resuming is the only retry that cannot ask twice.
     if (headerTrace) state.traceId = headerTrace
+    state.streamId = res.headers.get('x-stream-id') ?? state.streamId
     return { kind: 'cut', reason: 'stream_cut', message: messageOf(err) }
   }
   const traceId = typeof doc.trace_id === 'string' ? doc.trace_id : headerTrace ?? state.traceId
   state.traceId = traceId
+  state.streamId = res.headers.get('x-stream-id') ?? state.streamId
   const content = typeof doc.content === 'string' ? doc.content : ''
   // A JSON answer is the whole text. After deltas already held (only possible if the server flipped
   // transport between a stream and its resume), keep the part not yet shown, if it is the same text.

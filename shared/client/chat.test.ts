@@ -129,6 +129,17 @@ describe('streamChat', () => {
     expect(a![2]).not.toBe(b![2])
   })
 
+  it("resumes by the server's x-stream-id, not by trace id, when the server names its streams", async () => {
+    const STREAM = '0b6f7d1e-3c2a-4f5e-9d8c-7b6a5f4e3d2c'
+    const { calls, result } = await run([
+      sse([delta(1, 'The ')], { cut: true, headers: { 'x-stream-id': STREAM } }),
+      sse([delta(2, 'fox'), done], { headers: { 'x-stream-id': STREAM, 'x-resumed-from': '1' } }),
+    ])
+    expect(result.text).toBe('The fox')
+    expect(calls[1]).toMatchObject({ 'last-event-id': '1', 'x-resume-stream-id': STREAM })
+    expect(calls[1]!['x-resume-trace-id']).toBeUndefined()
+  })
+
   it('resumes from the last contiguous seq when one is missing', async () => {
     const { calls, result } = await run([
       sse([delta(1, 'a'), delta(3, 'c'), delta(4, 'd')]),
@@ -298,6 +309,20 @@ describe('streamChat', () => {
     await stream.result
     await until(() => beacons.length > 0, 'the beacon')
     expect(beacons).toEqual([{ trace_id: TRACE, client_ttfb_ms: 5, client_duration_ms: 10 }])
+  })
+
+  it('names the timed answer by its x-stream-id in the beacon', async () => {
+    const STREAM = '0b6f7d1e-3c2a-4f5e-9d8c-7b6a5f4e3d2c'
+    const beacons: unknown[] = []
+    const { fetch } = scripted([sse([delta(1, 'a'), done], { headers: { 'x-stream-id': STREAM } }), (init) => {
+      beacons.push(JSON.parse(String(init.body)))
+      return new Response(null, { status: 204 })
+    }])
+    let t = 0
+    const stream = streamChat({ url: 'http://f.test', session_id: SESSION, content: 'hi', fetch, beaconUrl: 'http://f.test/beacon', now: () => (t += 5) })
+    await stream.result
+    await until(() => beacons.length > 0, 'the beacon')
+    expect(beacons).toEqual([{ stream_id: STREAM, trace_id: TRACE, client_ttfb_ms: 5, client_duration_ms: 10 }])
   })
 
   describe('a stream that goes silent (half-open connection)', () => {

@@ -71,7 +71,7 @@ async function run(o: ChatOptions, signal: AbortSignal, emit: (e: ChatEvent) => 
   // the server (the connection died before its headers) gets that request's stream.
   let idempotencyKey = o.idempotencyKey ?? crypto.randomUUID()
 
-  const state: AttemptState = { lastSeq: 0, text: '', traceId: null }
+  const state: AttemptState = { lastSeq: 0, text: '', traceId: null, streamId: null }
   const startedAt = now()
   let firstDeltaAt: number | null = null
   let transport: Transport | null = null
@@ -130,7 +130,10 @@ async function run(o: ChatOptions, signal: AbortSignal, emit: (e: ChatEvent) => 
         const done = { ...outcome.event, client_ttfb_ms: clientTtfb }
         emit(done)
         if (o.beaconUrl && state.traceId) {
-          void sendBeacon(o.beaconUrl, { trace_id: state.traceId, client_ttfb_ms: clientTtfb, client_duration_ms: round(end - startedAt) }, endpoint, fetchImpl)
+          void sendBeacon(o.beaconUrl, {
+            ...(state.streamId ? { stream_id: state.streamId } : {}), trace_id: state.traceId,
+            client_ttfb_ms: clientTtfb, client_duration_ms: round(end - startedAt),
+          }, endpoint, fetchImpl)
         }
         return finish(null, done)
       }
@@ -144,7 +147,7 @@ async function run(o: ChatOptions, signal: AbortSignal, emit: (e: ChatEvent) => 
         // Asking again is a new chat: new trace, text from scratch, the question stored once more.
         trace = createTraceContext()
         idempotencyKey = crypto.randomUUID()
-        Object.assign(state, { lastSeq: 0, text: '', traceId: null })
+        Object.assign(state, { lastSeq: 0, text: '', traceId: null, streamId: null })
         firstDeltaAt = null
         resume = false
         opened = false
@@ -154,8 +157,8 @@ async function run(o: ChatOptions, signal: AbortSignal, emit: (e: ChatEvent) => 
       case 'network':
         lastError = toErrorEvent('network_error', outcome.message, state.traceId)
         reason = 'network'
-        // The server may have started a stream under this trace id (it names streams by it): the
-        // next request gets its own, unless the caller chose the trace.
+        // No answer: each such attempt gets a trace of its own, unless the caller chose the trace
+        // (a server from before stream ids named streams by trace id).
         if (!resume && !o.traceparent) trace = createTraceContext()
         if (!resume && !json && o.transport !== 'sse' && ++sseNetworkFailures >= fallbackAfter) {
           json = true
@@ -172,7 +175,7 @@ async function run(o: ChatOptions, signal: AbortSignal, emit: (e: ChatEvent) => 
       case 'cut':
         lastError = toErrorEvent('network_error', outcome.message, state.traceId)
         reason = outcome.reason
-        if (state.traceId) resume = true
+        if (state.streamId || state.traceId) resume = true
         sseNetworkFailures = 0
         break
     }

@@ -113,7 +113,7 @@ export type ChatOptions = EndpointOptions & RetryOptions & ChatCallbacks & {
   sseFailuresBeforeFallback?: number
   /** Sent as Idempotency-Key on every attempt of this question (default: a random UUID per call). */
   idempotencyKey?: string
-  /** Where to POST {trace_id, client_ttfb_ms, client_duration_ms} after `done`. Default: no beacon. */
+  /** Where to POST {stream_id, trace_id, client_ttfb_ms, client_duration_ms} after `done`. Default: no beacon. */
   beaconUrl?: string
   /** Performance clock, injectable for tests. */
   now?: () => number

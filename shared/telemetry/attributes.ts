@@ -19,6 +19,8 @@ export const ATTR = {
   runId: 'streamscope.run_id',
   /** chat: 'sse' or 'http' (the JSON backout transport). */
   transport: 'streamscope.chat.transport',
+  /** chat: the stream's id, made by the server (x-stream-id; the answer is stored under it). */
+  streamId: 'streamscope.stream.id',
   /** chat: connections that resumed the stream (Last-Event-ID). */
   resumes: 'streamscope.stream.resumes',
   /** chat resume: the stream resumed, and the last seq the client already had. */

@@ -158,11 +158,15 @@ describe('resume with Last-Event-ID', () => {
     manual.done()
     const res = await ask()
     const traceId = res.headers.get('x-trace-id')!
+    const streamId = res.headers.get('x-stream-id')!
     await res.text()
     const other = await f.token(OTHER)
     const cases: [Record<string, string>, string | undefined, number, string][] = [
       [resumeHeaders('0'.repeat(32), 0), token, 410, 'stream_gone'],
-      [resumeHeaders(traceId, 0), other, 404, 'not_found'],
+      [{ 'x-resume-stream-id': crypto.randomUUID(), 'last-event-id': '0' }, token, 410, 'stream_gone'],
+      [{ 'x-resume-stream-id': streamId, 'last-event-id': '0' }, other, 404, 'not_found'],
+      [resumeHeaders(traceId, 0), other, 410, 'stream_gone'], // a trace id only ever names the caller's own streams
+      [{ 'x-resume-stream-id': 'nope', 'last-event-id': '0' }, token, 400, 'invalid_request'],
       [resumeHeaders(traceId, 2), token, 400, 'invalid_request'], // ahead of the stream (1 delta)
       [{ 'x-resume-trace-id': traceId, 'last-event-id': 'abc' }, token, 400, 'invalid_request'],
       [{ 'x-resume-trace-id': 'ABC', 'last-event-id': '1' }, token, 400, 'invalid_request'],

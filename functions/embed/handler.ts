@@ -10,6 +10,7 @@ import { ProviderError } from '../providers/types.ts'
 import { readJsonBody } from '../body.ts'
 import { createRateLimiter } from '../rate-limit.ts'
 import { admit, authenticate, errorText, openGate } from '../gate.ts'
+import { createTraceOwners } from '../trace-owners.ts'
 import { embedInBatches, toBatches, type Embedded } from './batches.ts'
 import { CHUNK_CHARS, chunkText } from './chunk.ts'
 import { createEmbeddingStore } from './store.ts'
@@ -52,6 +53,7 @@ export function createEmbedHandler(deps: EmbedDeps): (req: Request) => Promise<R
   const verify = createJwtVerifier(config)
   const store = createEmbeddingStore(deps.sql)
   const limiter = createRateLimiter(deps.sql, config.rateLimit)
+  const owners = createTraceOwners(deps.sql)
   const limits = toEmbedLimits(config)
   // JSON may spell one character as six bytes (\uXXXX); metadata and syntax get the slack.
   const maxBodyBytes = limits.maxTotalChars * 6 + 2 * MAX_METADATA_BYTES + 65_536
@@ -61,14 +63,16 @@ export function createEmbedHandler(deps: EmbedDeps): (req: Request) => Promise<R
   const flushLater = () => deps.waitUntil?.(telemetry.flush().catch(() => {}))
 
   return async function handleEmbed(req: Request): Promise<Response> {
-    const gate = openGate({ tracer, logger, fn: 'embed', route: EMBED_ROUTE, req, parent: extractContext(req.headers), ended: flushLater })
-    const { root, traceId, reject, headers: traceHeaders } = gate
+    const gate = openGate({ tracer, logger, fn: 'embed', route: EMBED_ROUTE, req, parent: extractContext(req.headers), owners, ended: flushLater })
+    const { reject } = gate
 
     try {
       if (req.method !== 'POST') return reject('method_not_allowed', 'use POST', { allow: 'POST' })
 
       const userId = await authenticate(gate, tracer, verify, req)
       if (userId instanceof Response) return userId
+      // Read once the caller is known: only then is it decided whose trace the request is in.
+      const { root, traceId, headers: traceHeaders } = gate
 
       if (!/^application\/json\b/i.test(req.headers.get('content-type') ?? '')) {
         return reject('unsupported_media_type', 'content-type must be application/json')
@@ -180,18 +184,18 @@ export function createEmbedHandler(deps: EmbedDeps): (req: Request) => Promise<R
         usage: embedded.usage,
       }, { headers: traceHeaders })
     } catch (err) {
-      recordError(root, err, 'internal_error')
-      logger.error('embed failed unexpectedly', { error: errorText(err) }, root)
+      recordError(gate.root, err, 'internal_error')
+      logger.error('embed failed unexpectedly', { error: errorText(err) }, gate.root)
       return reject('internal_error', 'internal error')
     }
 
     function clientGone(): Response {
-      root.setAttributes({ [ATTR.errorType]: 'client_abort', [ATTR.httpStatus]: 499 })
-      logger.info('embed client went away; nothing stored', {}, root)
-      root.end()
+      gate.root.setAttributes({ [ATTR.errorType]: 'client_abort', [ATTR.httpStatus]: 499 })
+      logger.info('embed client went away; nothing stored', {}, gate.root)
+      gate.root.end()
       flushLater()
       // Nginx's "client closed request": nobody reads it, the span and logs say it.
-      return new Response(null, { status: 499, headers: traceHeaders })
+      return new Response(null, { status: 499, headers: gate.headers })
     }
   }
 }

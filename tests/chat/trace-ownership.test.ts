@@ -3,6 +3,7 @@
 // own stream id keys every stored answer and every resume.
 import { SpanKind } from '@opentelemetry/api'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createEmbedFixture } from '../embed/fixture.ts'
 import { createChatFixture, framesOf } from '../support/chat-fixture.ts'
 import { freshDatabase, type TestDatabase } from '../support/db.ts'
 
@@ -184,3 +185,27 @@ describe('a resume of another user’s stream', () => {
     expect(ambiguous.status).toBe(410)
   })
 })
+
+describe('the same gate in front of embed', () => {
+  it('continues its user’s own trace, and neither function continues another user’s', async () => {
+    const chats = createChatFixture(db.sql)
+    const embeds = createEmbedFixture(db.sql)
+    const mine = newTraceId()
+    const embedA = await embeds.request({ input: 'a text of A' }, { token: await embeds.token(A), headers: { traceparent: traceparent(mine) } })
+    expect(embedA.status).toBe(200)
+    expect(embedA.headers.get('x-trace-id')).toBe(mine)
+
+    const chatB = await chat(chats, B, 'into the embed trace?', { traceparent: traceparent(mine) })
+    expect(chatB.traceId).not.toBe(mine)
+    const embedB = await embeds.request({ input: 'a text of B' }, { token: await embeds.token(B), headers: { traceparent: traceparent(mine) } })
+    expect(embedB.status).toBe(200)
+    expect(embedB.headers.get('x-trace-id')).not.toBe(mine)
+    const refused = await embeds.request({ input: 'x' }, { headers: { traceparent: traceparent(mine) } })
+    expect(refused.status).toBe(401)
+    expect(refused.headers.get('x-trace-id')).not.toBe(mine)
+
+    const spans = await embeds.spans(mine)
+    expect(spans.filter((x) => x.kind === SpanKind.SERVER).map((x) => x.attributes['enduser.id'])).toEqual([A])
+  })
+})
+

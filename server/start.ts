@@ -44,6 +44,8 @@ const lastResort = installLastResort(app.telemetry.logger)
 // The dashboard reads these at request time through $env/dynamic/private.
 process.env.DATABASE_URL = db.url
 process.env.OPERATOR_TOKEN = env.OPERATOR_TOKEN
+// Operators sign in with the project's JWTs too: the dashboard verifies them like the functions.
+if (app.config.jwtSecret) process.env.JWT_SECRET = app.config.jwtSecret
 const dashboard = await loadDashboard(log)
 const functions = getRequestListener(withNodeSse(recordingTraceId(app.fetch)), { overrideGlobalObjects: false })
 const localAuth = getRequestListener(createLocalAuth({ jwtSecret: app.config.jwtSecret, enabled: localAuthEnabled(env, app.config.jwtSecret) }), { overrideGlobalObjects: false })

@@ -36,9 +36,12 @@ async function expectApi400(path: string, mentions: RegExp) {
   const res = await get(path)
   expect(res.status, path).toBe(400)
   expect(res.headers.get('content-type'), path).toMatch(/^application\/json/)
-  const body = await res.json() as { error: { code: string; message: string } }
+  const body = await res.json() as { error: { code: string; message: string; trace_id: string } }
   expect(body.error.code, path).toBe('invalid_request')
   expect(body.error.message, path).toMatch(mentions)
+  // A bug report can quote it: on the body and in the header alike.
+  expect(body.error.trace_id, path).toMatch(/^[0-9a-f]{32}$/)
+  expect(res.headers.get('x-trace-id'), path).toBe(body.error.trace_id)
 }
 
 async function expectPage400(path: string, mentions: RegExp) {

@@ -38,8 +38,10 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
-it('runs on a real PostgreSQL server of its own', async () => {
+it('runs on a real PostgreSQL server of its own, and prints no configured secret', async () => {
   expect(server.output()).toContain('embedded PostgreSQL')
+  expect(server.output()).toContain('configured (not shown)')
+  for (const secret of [SECRET, OPERATOR]) expect(server.output()).not.toContain(secret)
   const [{ version }] = await sql`select version()`
   expect(version).toMatch(/^PostgreSQL 1\d\./)
 })

@@ -9,8 +9,6 @@ export interface ReadersOptions {
   readers: number
   /** `Authorization: Bearer` for the dashboard's API. */
   operatorToken: string
-  /** Trace ids of recent chats, for the trace page's API (the newest is read). */
-  recentTraceId: () => string | null
   /** Pause between two reads of one reader (default 0: one after another). */
   pauseMs?: number
 }
@@ -26,7 +24,7 @@ export interface ReadersSummary {
   latency_ms: Quantiles
 }
 
-/** What one reader reads in turn: the overview, the streams explorer, spend, health and a trace. */
+/** What one reader reads in turn: the overview, the streams explorer, spend, health and a listed stream's trace. */
 export const READ_PATHS = ['/api/overview', '/api/streams', '/api/spend', '/api/health', 'trace'] as const
 
 const KEEP_FAILURES = 10
@@ -42,11 +40,20 @@ export function startDashboardReaders(o: ReadersOptions) {
   // One controller per read, aborted by stop(): a shared signal would gather a listener per fetch.
   const inFlight = new Set<AbortController>()
 
+  // The trace read opens a stream the explorer listed (so it is stored), as an engineer would.
+  let listedTraceId: string | null = null
+
   function pathAt(n: number): string {
     const p = READ_PATHS[n % READ_PATHS.length]
     if (p !== 'trace') return p
-    const id = o.recentTraceId()
-    return id ? `/api/traces/${id}` : '/api/overview'
+    return listedTraceId ? `/api/traces/${listedTraceId}` : '/api/overview'
+  }
+
+  function remember(path: string, status: string, body: string) {
+    if (path !== '/api/streams' || status !== '200') return
+    try {
+      listedTraceId = (JSON.parse(body) as { streams?: { trace_id?: string }[] }).streams?.[0]?.trace_id ?? listedTraceId
+    } catch { /* counted by status; a bad body is the server's to explain */ }
   }
 
   async function readOnce(path: string) {
@@ -69,6 +76,7 @@ export function startDashboardReaders(o: ReadersOptions) {
     reads++
     latency.record(performance.now() - started)
     byStatus[status] = (byStatus[status] ?? 0) + 1
+    remember(path, status, body)
     if (status !== '200') {
       failed++
       if (failures.length < KEEP_FAILURES) failures.push(`${path} → ${status}: ${body.slice(0, 200)}`)

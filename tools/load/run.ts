@@ -131,7 +131,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
   let retries = 0
   let resumes = 0
   let restarts = 0
-  let lastTraceId: string | null = null
 
   // The histogram holds the time between its timer's ticks, resolution included: lag is the excess.
   const lag = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS })
@@ -142,7 +141,7 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
   const cpu0 = process.cpuUsage()
   const server = o.serverPid ? sampleProcess(o.serverPid, 1000) : undefined
   const readers = o.dashboardReaders ? startDashboardReaders({
-    url: o.url, readers: o.dashboardReaders, operatorToken: o.operatorToken ?? '', recentTraceId: () => lastTraceId,
+    url: o.url, readers: o.dashboardReaders, operatorToken: o.operatorToken ?? '',
   }) : undefined
 
   const t0 = performance.now()
@@ -187,7 +186,6 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
       done(info) {
         outcome = 'done'
         traceId = info.trace_id ?? traceId
-        lastTraceId = traceId ?? lastTraceId
         if (info.output_tokens !== null) tokens += info.output_tokens
         duration.record(performance.now() - started)
       },

@@ -3,16 +3,18 @@ import { env } from '$env/dynamic/private'
 import { thresholdsFromEnv } from '$lib/server/alert-rules'
 import { readTelemetry, writeAsDashboard } from '$lib/server/db'
 import { TRANSPORT_FLAG, TRANSPORTS, flagHistory, getFlag, setFlag } from '$lib/server/flags'
+import { processFaults } from '$lib/server/faults'
 import { health, sloTarget } from '$lib/server/health'
 import type { Actions, PageServerLoad } from './$types'
 
 export const load: PageServerLoad = async () => {
   const slo = sloTarget(env)
-  const [h, flag, history] = await readTelemetry((sql) =>
-    Promise.all([health(sql, slo), getFlag(sql, TRANSPORT_FLAG), flagHistory(sql, TRANSPORT_FLAG)]),
+  const [h, flag, history, faults] = await readTelemetry((sql) =>
+    Promise.all([health(sql, slo), getFlag(sql, TRANSPORT_FLAG), flagHistory(sql, TRANSPORT_FLAG), processFaults(sql)]),
   )
   return {
     health: h,
+    faults,
     flag,
     history,
     thresholds: thresholdsFromEnv(env),
@@ -31,7 +33,7 @@ export const actions: Actions = {
     }
     if (form.get('confirm') !== 'yes') return fail(400, { error: 'The switch was not confirmed.' })
     try {
-      const flag = await writeAsDashboard((sql) => setFlag(sql, TRANSPORT_FLAG, value, locals.operatorName ?? 'operator'))
+      const flag = await writeAsDashboard((sql) => setFlag(sql, TRANSPORT_FLAG, value, locals.operatorName ?? 'operator', locals.identity?.userId ?? null))
       return { switched: flag.value }
     } catch (err) {
       console.error(`[dashboard] flag switch failed: ${(err as Error).message}`)

@@ -4,15 +4,16 @@ import { countMessageTokens } from '../../functions/providers/tokens.ts'
 import type { ChatMessage, ChatProvider } from '../../functions/providers/types.ts'
 import { createChatFixture, createManualProvider } from '../support/chat-fixture.ts'
 import { freshDatabase, type TestDatabase } from '../support/db.ts'
+import { minuteWithRoom, until } from '../support/wait.ts'
 
 let db: TestDatabase
 beforeAll(async () => { db = await freshDatabase() })
 afterAll(async () => { await db.drop() })
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 describe('rate limits', () => {
   it('admits exactly K of N parallel requests from one user; the rest get 429 with retry-after, a span event and a warn log', async () => {
+    await minuteWithRoom() // the limit counts per clock minute: all eleven in one
     const user = crypto.randomUUID()
     const f = createChatFixture(db.sql, { RATE_LIMIT_RPM: '4', RATE_LIMIT_TPM: '0' })
     const token = await f.token(user)
@@ -47,16 +48,14 @@ describe('rate limits', () => {
     manual.done({ input_tokens: 40, output_tokens: 2, estimated: false })
     const res = await f.request({ session_id: crypto.randomUUID(), content: 'count me' }, { token: await f.token(user) })
     await res.text()
-    let tokens: number | undefined
-    for (let i = 0; i < 100 && tokens !== 42; i++) {
-      const [row] = await db.sql`select tokens from public.rate_limits where user_id = ${user}`
-      tokens = Number(row?.tokens)
-      if (tokens !== 42) await sleep(20)
-    }
-    expect(tokens).toBe(42)
+    // Settled after the answer, in the background: wait for it, then for nothing else.
+    const settled = async () => Number((await db.sql`select tokens from public.rate_limits where user_id = ${user}`)[0]?.tokens)
+    await until(async () => (await settled()) === 42, 'the tokens to be settled at 40 + 2').catch(() => {})
+    expect(await settled()).toBe(42)
   })
 
   it('refuses the tokens limit with 429, and a request larger than the whole limit with 413', async () => {
+    await minuteWithRoom() // the row inserted below is this minute's: the request must count in it too
     const user = crypto.randomUUID()
     const f = createChatFixture(db.sql, { RATE_LIMIT_RPM: '0', RATE_LIMIT_TPM: '30' })
     const token = await f.token(user)

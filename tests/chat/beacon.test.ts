@@ -5,6 +5,7 @@ import { signUserToken } from '../../shared/auth/jwt.ts'
 import { streamChat } from '../../shared/client/chat.ts'
 import { freshDatabase, type TestDatabase } from '../support/db.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
+import { until } from '../support/wait.ts'
 
 const SECRET = 'beacon-secret-that-is-at-least-32-characters'
 let db: TestDatabase
@@ -24,12 +25,8 @@ afterAll(async () => {
 })
 
 async function spansOf(traceId: string, name: string) {
-  for (let i = 0; i < 50; i++) {
-    const rows = await db.sql`select span_id, parent_span_id, attributes from telemetry.spans where trace_id = ${traceId} and name = ${name}`
-    if (rows.length) return rows
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  return []
+  const rows = () => db.sql`select span_id, parent_span_id, attributes from telemetry.spans where trace_id = ${traceId} and name = ${name}`
+  return until(async () => { const r = await rows(); return r.length > 0 && r }, `a ${name} span`).catch(() => rows())
 }
 
 describe('client timing beacon', () => {

@@ -7,6 +7,7 @@ import { createBlockReader, framesOf } from '../support/chat-fixture.ts'
 import { freshDatabase, type TestDatabase } from '../support/db.ts'
 import { startOpenAIServer, type OpenAIServer } from '../support/openai-server.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
+import { until } from '../support/wait.ts'
 
 const SECRET = 'disconnect-secret-that-is-at-least-32-chars'
 const USER = '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b'
@@ -44,12 +45,7 @@ const chat = async (baseUrl: string, signal?: AbortSignal, headers: Record<strin
 })
 
 async function answerOf(traceId: string) {
-  for (let i = 0; i < 200; i++) {
-    const [row] = await db.sql`select status, content from messages where trace_id = ${traceId} and role = 'assistant'`
-    if (row) return row
-    await new Promise((r) => setTimeout(r, 25))
-  }
-  throw new Error('no assistant message stored')
+  return until(async () => (await db.sql`select status, content from messages where trace_id = ${traceId} and role = 'assistant'`)[0], 'the assistant message')
 }
 
 describe('client disconnect through the Node server', () => {

@@ -2,6 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createBlockReader, createChatFixture, createManualProvider, framesOf } from '../support/chat-fixture.ts'
 import { freshDatabase, type TestDatabase } from '../support/db.ts'
+import { until } from '../support/wait.ts'
 
 let db: TestDatabase
 beforeAll(async () => { db = await freshDatabase() })
@@ -9,7 +10,6 @@ afterAll(async () => { await db.drop() })
 
 const USER = '3e1f0c7a-5b2d-4e8f-9a6c-1d2e3f4a5b6c'
 const OTHER = '8a7b6c5d-4e3f-4a1b-9c8d-7e6f5a4b3c2d'
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 async function setup(env: Record<string, string> = {}) {
   const manual = createManualProvider()
@@ -29,14 +29,6 @@ async function rows(traceId: string) {
   return db.sql`select role, status, content from messages where trace_id = ${traceId} order by created_at`
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const v = await probe()
-    if (v !== undefined) return v
-    await sleep(25)
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
 
 describe('resume with Last-Event-ID', () => {
   it('continues a dropped stream from the next frame: no token lost or repeated, one call, one answer stored', async () => {

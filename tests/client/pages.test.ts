@@ -7,6 +7,7 @@ import { launchChromium } from '../support/browser.ts'
 import { startCutProxy, type CutProxy } from '../support/cut-proxy.ts'
 import { freshDatabase, type TestDatabase } from '../support/db.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
+import { until } from '../support/wait.ts'
 
 const SECRET = 'client-pages-secret-at-least-32-characters'
 const EMAIL = 'pages@example.test'
@@ -87,11 +88,8 @@ describe('chat page', () => {
     await page.click('[data-testid="chat-stop"]')
     await turn.and(page.locator('[data-status="stopped"]')).waitFor()
     const traceId = await turn.getAttribute('data-trace-id')
-    let row: { status: string; content: string } | undefined
-    for (let i = 0; i < 100 && row?.status !== 'cut'; i++) {
-      row = await assistantRow(traceId!)
-      if (row?.status !== 'cut') await new Promise((r) => setTimeout(r, 100))
-    }
+    await until(async () => (await assistantRow(traceId!))?.status === 'cut', 'the answer to be stored as cut').catch(() => {})
+    const row = await assistantRow(traceId!)
     expect(row?.status).toBe('cut')
     // The page stopped at or before what the server generated, and agrees with it so far.
     const shown = (await turn.locator('[data-testid="answer-text"]').textContent())!

@@ -10,6 +10,7 @@ import { createRandom as seededRandom } from '../../shared/random.ts'
 import { startCutProxy, type CutProxy } from '../support/cut-proxy.ts'
 import { freshDatabase, type TestDatabase } from '../support/db.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
+import { until } from '../support/wait.ts'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 const SECRET = 'client-resume-secret-at-least-32-characters'
@@ -133,11 +134,7 @@ describe('chat client through a connection-cutting proxy', () => {
     // The server stores the answer when it ends: as cut after RESUME_GRACE_SECONDS, or complete
     // if this fast simulated stream had already been generated (the page test checks 'cut' on a
     // slower one). Either way the client holds a prefix of it.
-    let row: { status: string; content: string } | undefined
-    for (let i = 0; i < 100 && !row; i++) {
-      ;[row] = await db.sql<{ status: string; content: string }[]>`select status, content from public.messages where session_id = ${sessionId} and role = 'assistant'`
-      if (!row) await new Promise((r) => setTimeout(r, 100))
-    }
+    const row = await until(async () => (await db.sql<{ status: string; content: string }[]>`select status, content from public.messages where session_id = ${sessionId} and role = 'assistant'`)[0], 'the stored answer')
     expect(['cut', 'complete']).toContain(row?.status)
     expect(row!.content.startsWith(result.text)).toBe(true)
   }, 30_000)

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { signUserToken } from '../../shared/auth/jwt.ts'
 import { framesOf } from '../support/chat-fixture.ts'
 import { freshDatabase, type TestDatabase } from '../support/db.ts'
+import { until } from '../support/wait.ts'
 import { startDenoEntry, type DenoEntry } from '../support/deno.ts'
 
 const SECRET = 'deno-secret-that-is-at-least-32-characters'
@@ -35,12 +36,10 @@ it('streams a chat and stores its messages and spans', async () => {
   expect(frames.at(-1)!.event).toBe('chat.done')
   const [msg] = await db.sql`select user_id from messages where trace_id = ${traceId} and role = 'assistant'`
   expect(msg.user_id).toBe(user)
-  let names: string[] = []
-  for (let i = 0; i < 50 && !names.includes('POST /functions/v1/chat'); i++) {
-    await new Promise((r) => setTimeout(r, 100))
-    names = (await db.sql`select name from telemetry.spans where trace_id = ${traceId}`).map((r) => r.name)
-  }
-  expect(names).toEqual(expect.arrayContaining(['POST /functions/v1/chat', 'chat sim-1', 'insert messages']))
+  const expected = ['POST /functions/v1/chat', 'chat sim-1', 'insert messages']
+  const names = async () => (await db.sql`select name from telemetry.spans where trace_id = ${traceId}`).map((r) => r.name as string)
+  await until(async () => { const n = await names(); return expected.every((e) => n.includes(e)) }, 'the spans').catch(() => {})
+  expect(await names()).toEqual(expect.arrayContaining(expected))
 })
 
 it('answers bad input with the same JSON errors as on Node', async () => {

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { signUserToken } from '../../shared/auth/jwt.ts'
 import { freshDatabase, type TestDatabase } from '../support/db.ts'
+import { until } from '../support/wait.ts'
 import { startDenoEntry, type DenoEntry } from '../support/deno.ts'
 
 const SECRET = 'deno-secret-that-is-at-least-32-characters'
@@ -38,11 +39,10 @@ it('embeds a document and stores its chunks and spans', async () => {
   expect(rows.map((r) => [r.user_id, r.chunk_index, r.content, r.metadata, r.dims])).toEqual([
     [user, 0, 'first text', { from: 'deno' }, 32], [user, 1, 'second text', { from: 'deno' }, 32], [user, 2, 'third text', { from: 'deno' }, 32],
   ])
-  let names: string[] = []
-  for (let i = 0; i < 50 && !names.includes('POST /functions/v1/embed'); i++) {
-    await new Promise((r) => setTimeout(r, 100))
-    names = (await db.sql`select name from telemetry.spans where trace_id = ${traceId}`).map((r) => r.name)
-  }
+  const expected = ['POST /functions/v1/embed', 'insert document_embeddings', 'rate_limit check']
+  const spanNames = async () => (await db.sql`select name from telemetry.spans where trace_id = ${traceId}`).map((r) => r.name as string)
+  await until(async () => { const n = await spanNames(); return expected.every((e) => n.includes(e)) && n.filter((x) => x.startsWith('embeddings ')).length >= 2 }, 'the spans').catch(() => {})
+  const names = await spanNames()
   expect(names.filter((n) => n === 'embeddings local-hash-384')).toHaveLength(2)
   expect(names).toEqual(expect.arrayContaining(['POST /functions/v1/embed', 'insert document_embeddings', 'rate_limit check']))
 })

@@ -7,6 +7,7 @@ import { launchChromium } from '../support/browser.ts'
 import { freshDatabase, type TestDatabase } from '../support/db.ts'
 import { framesOf } from '../support/chat-fixture.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
+import { until } from '../support/wait.ts'
 
 const SECRET = 'e2e-secret-that-is-at-least-32-characters-long'
 const OPERATOR = 'e2e-operator-token-at-least-32-characters'
@@ -48,14 +49,12 @@ afterAll(async () => {
 })
 
 async function waitForTrace(id: string) {
-  for (let i = 0; i < 50; i++) {
+  return until(async () => {
     const res = await fetch(`${server.baseUrl}/api/traces/${id}`, { headers: { authorization: `Bearer ${OPERATOR}` } })
     // Child spans are exported before the request span ends: wait for the request span.
-    const body = res.status === 200 ? await res.json() : null
-    if (body?.spans.some((s: { kind: string }) => s.kind === 'server')) return body
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error(`trace ${id} never became visible`)
+    const body = res.status === 200 ? await res.json() : await res.body?.cancel()
+    return body?.spans.some((s: { kind: string }) => s.kind === 'server') && body
+  }, `trace ${id} to become visible`)
 }
 
 describe('first stream, end to end', () => {

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { createChatFixture, framesOf } from '../support/chat-fixture.ts'
 import { freshDatabase, type TestDatabase } from '../support/db.ts'
+import { until } from '../support/wait.ts'
 
 let db: TestDatabase
 beforeAll(async () => { db = await freshDatabase() })
@@ -20,11 +21,10 @@ it('stores the stream record on the request span, priced, and rolls it up', asyn
   const traceId = res.headers.get('x-trace-id')!
   await f.telemetry.flush()
 
-  let row: Record<string, any> | undefined
-  for (let i = 0; i < 100 && !row; i++) {
-    ;[row] = await db.sql`select * from telemetry.spans where trace_id = ${traceId} and kind = 'server' and parent_span_id is null`
-    if (!row) { await new Promise((r) => setTimeout(r, 50)); await f.telemetry.flush() }
-  }
+  const row: Record<string, any> = await until(async () => {
+    await f.telemetry.flush()
+    return (await db.sql`select * from telemetry.spans where trace_id = ${traceId} and kind = 'server' and parent_span_id is null`)[0]
+  }, 'the request span row')
   expect(row).toMatchObject({ function: 'chat', model: 'sim-1', end_reason: 'done', http_status: 200, frames: deltas.length, run_id: 'run-stream-record' })
   expect(row!.frame_offsets_ms).toHaveLength(deltas.length)
   const offsets = row!.frame_offsets_ms.map(Number)

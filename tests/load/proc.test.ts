@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import { connect, createServer } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import { cpuSeconds, kernelQueues, pidListeningOn, rssMiB } from '../../tools/load/proc.ts'
+import { until } from '../support/wait.ts'
 
 describe('/proc readers', () => {
   it('find the process listening on a port, its CPU time and memory', async () => {
@@ -22,7 +23,7 @@ describe('/proc readers', () => {
     const client = connect(port, '127.0.0.1')
     client.pause() // never read: the bytes stay in the kernel
     await once(client, 'connect')
-    await expect.poll(() => { const q = kernelQueues(port); return q.serverSendQueue + q.clientReceiveQueue }).toBeGreaterThanOrEqual(50_000)
+    await until(() => { const q = kernelQueues(port); return q.serverSendQueue + q.clientReceiveQueue >= 50_000 }, 'the bytes in the kernel queues')
     expect(kernelQueues(port).connections).toBe(1)
     client.destroy()
     server.close()

@@ -23,7 +23,7 @@ it('drops whole day partitions past the retention (spans and logs), keeps the re
   const m = startMaintenance(db.sql, { retentionDays: 30, log: (l) => lines.push(l) })
   await m.stop() // waits for the pass started at once
   const result = await m.runOnce() // idempotent second pass
-  expect(result).toEqual({ created: 0, dropped: 0, rollups_pruned: 0 })
+  expect(result).toEqual({ created: 0, dropped: 0, rollups_pruned: 0, trace_owners_pruned: 0 })
 
   for (const table of ['spans', 'logs']) {
     const names = await partitions(table)
@@ -36,6 +36,15 @@ it('drops whole day partitions past the retention (spans and logs), keeps the re
   const [{ n }] = await db.sql`select count(*)::int as n from telemetry.rollup_minute`
   expect(n).toBe(1)
   expect(lines.join('\n')).toMatch(/dropped 3\d day partitions older than 30 days, pruned 1 rollup rows/)
+})
+
+it('forgets trace owners unseen for longer than the retention, and only those', async () => {
+  const [old, recent] = ['a'.repeat(32), 'b'.repeat(32)]
+  await db.sql`insert into public.trace_owners (trace_id, user_id, seen_at) values
+    (${old}, gen_random_uuid(), now() - interval '31 days'), (${recent}, gen_random_uuid(), now() - interval '29 days')`
+  const m = startMaintenance(db.sql, { retentionDays: 30 })
+  await m.stop()
+  expect((await db.sql`select trace_id from public.trace_owners where trace_id in (${old}, ${recent})`).map((r) => r.trace_id)).toEqual([recent])
 })
 
 it('uses UTC day bounds whatever the session time zone', async () => {

@@ -14,6 +14,7 @@ export interface MaintenanceResult {
   created: number
   dropped: number
   rollups_pruned: number
+  trace_owners_pruned: number
 }
 
 export interface Maintenance {
@@ -46,8 +47,8 @@ export function startMaintenance(sql: Sql, options: MaintenanceOptions = {}): Ma
       try {
         const [row] = await sql`select telemetry.run_maintenance(${retention}::int, ${rollupRetention}::int) as result`
         const result = row.result as MaintenanceResult
-        if (result.dropped > 0 || result.rollups_pruned > 0) {
-          log(`telemetry maintenance: dropped ${result.dropped} day partitions older than ${retention} days, pruned ${result.rollups_pruned} rollup rows`)
+        if (result.dropped > 0 || result.rollups_pruned > 0 || result.trace_owners_pruned > 0) {
+          log(`telemetry maintenance: dropped ${result.dropped} day partitions older than ${retention} days, pruned ${result.rollups_pruned} rollup rows and ${result.trace_owners_pruned} trace owners`)
         }
         return result
       } catch (err) {

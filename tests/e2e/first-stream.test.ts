@@ -51,9 +51,10 @@ afterAll(async () => {
 async function waitForTrace(id: string) {
   return until(async () => {
     const res = await fetch(`${server.baseUrl}/api/traces/${id}`, { headers: { authorization: `Bearer ${OPERATOR}` } })
-    // Child spans are exported before the request span ends: wait for the request span.
+    // Child spans are exported before the request span ends: wait for the request span. Logs
+    // go in a write of their own (spans first, then logs): wait for them too.
     const body = res.status === 200 ? await res.json() : await res.body?.cancel()
-    return body?.spans.some((s: { kind: string }) => s.kind === 'server') && body
+    return body?.spans.some((s: { kind: string }) => s.kind === 'server') && body.logs.length > 0 && body
   }, `trace ${id} to become visible`)
 }
 

@@ -48,7 +48,26 @@ const chat = (body: Record<string, unknown>, init: RequestInit = {}) => fetch(`$
   ...init,
 })
 
-const show = async (what: string) => (await admin.unsafe(`SHOW ${what}`).simple()) as unknown as Record<string, string | number>[]
+const show = async (what: string, on = admin) => (await on.unsafe(`SHOW ${what}`).simple()) as unknown as Record<string, string | number>[]
+
+/** `work`, or after `ms` an error saying what the pooler and PostgreSQL were doing: a hang turned into a report. */
+async function reporting<T>(work: Promise<T>, what: string, ms = 60_000): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const report = new Promise<never>((_, reject) => {
+    timer = setTimeout(async () => {
+      const fresh = postgres(stack.poolerAdminUrl, { max: 1, fetch_types: false, onnotice: () => {} })
+      const pools = await show('POOLS', fresh).catch((err: Error) => err.message)
+      await fresh.end({ timeout: 1 }).catch(() => {})
+      const activity = await direct`select state, wait_event, left(query, 60) as query from pg_stat_activity where backend_type = 'client backend'`.catch((err: Error) => err.message)
+      reject(new Error(`${what}: not done in ${ms} ms\npools ${JSON.stringify(pools)}\nactivity ${JSON.stringify(activity)}\nexits ${JSON.stringify(stack.exits())}`))
+    }, ms)
+  })
+  try {
+    return await Promise.race([work, report])
+  } finally {
+    clearTimeout(timer)
+  }
+}
 
 describe('a chat through the gateway', () => {
   it('streams to chat.done from an isolate named in x-isolate, and its messages and spans are stored', async () => {
@@ -79,9 +98,9 @@ describe('a chat through the gateway', () => {
         await new Promise((r) => setTimeout(r, 20))
       }
     })()
-    const answers = await Promise.all(Array.from({ length: 20 }, () => chat({ max_tokens: 5 }).then((r) => r.text())))
+    const answers = await reporting(Promise.all(Array.from({ length: 20 }, () => chat({ max_tokens: 5 }).then((r) => r.text()))), '20 concurrent chats')
     sampling = false
-    await sampler
+    await reporting(sampler, 'the last SHOW SERVERS sample')
     expect(answers.every((a) => framesOf(a).at(-1)?.event === 'chat.done')).toBe(true)
     expect(Math.max(...serversSeen)).toBeLessThanOrEqual(POOL_SIZE)
 

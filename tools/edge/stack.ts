@@ -117,6 +117,7 @@ export async function startEdgeStack(options: EdgeStackOptions = {}): Promise<Ed
     // The dashboard reads these at request time ($env/dynamic/private), as under `npm start`.
     process.env.DATABASE_URL = cluster.url
     process.env.OPERATOR_TOKEN = env.OPERATOR_TOKEN ?? DEV_OPERATOR_TOKEN
+    process.env.JWT_SECRET = env.JWT_SECRET ?? DEV_JWT_SECRET
     const [dashboard] = await Promise.all([loadDashboard(log), pool.start()])
 
     // What pg_cron does on Supabase: partitions ahead of the clock, retention.

@@ -1,8 +1,8 @@
 // The Node server's last resort, in a process of its own (a rejection that escapes ends a
 // process; vitest's own would hide that): logged with the request's trace, counted, survived.
-import { spawnSync } from 'node:child_process'
 import { expect, it } from 'vitest'
 import { PROCESS_FAULT_MESSAGE } from '../shared/telemetry/faults.ts'
+import { runChild } from '../tests/support/child.ts'
 
 const ROOT = new URL('..', import.meta.url).pathname
 
@@ -20,8 +20,8 @@ await new Promise((r) => setTimeout(r, 20))
 console.log(JSON.stringify({ alive: true, faults: lastResort.count() }))
 `
 
-it('logs an unhandled rejection with its request and trace, and the process goes on', () => {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], { cwd: ROOT, encoding: 'utf8' })
+it('logs an unhandled rejection with its request and trace, and the process goes on', async () => {
+  const r = await runChild(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], { cwd: ROOT })
   expect(r.stderr).toBe('')
   expect(r.status).toBe(0)
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l))

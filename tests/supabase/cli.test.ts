@@ -1,16 +1,16 @@
 // The Supabase CLI reads the same migration files (supabase/migrations -> ../migrations)
 // and the same bookkeeping table as `npm run migrate`, and its linter finds nothing.
-import { spawnSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import postgres, { type Sql } from 'postgres'
 import { migrate } from '../../shared/db/migrate.ts'
 import { readMigrations } from '../../server/migrations.ts'
+import { runChild } from '../support/child.ts'
 
 const ROOT = new URL('../..', import.meta.url).pathname
 const pg = inject('pgKind') === 'postgres'
 
-function supabase(...args: string[]) {
-  const r = spawnSync(`${ROOT}node_modules/.bin/supabase`, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DO_NOT_TRACK: '1' } })
+async function supabase(...args: string[]) {
+  const r = await runChild(`${ROOT}node_modules/.bin/supabase`, args, { cwd: ROOT, env: { ...process.env, DO_NOT_TRACK: '1' } })
   return { status: r.status, out: `${r.stdout}\n${r.stderr}` }
 }
 
@@ -37,7 +37,7 @@ afterAll(async () => {
 describe.skipIf(!pg)('supabase CLI on our migrations', () => {
   it('`supabase migration up` applies the same files; `npm run migrate` then has nothing to do', async () => {
     const db = await emptyDatabase()
-    const up = supabase('migration', 'up', '--db-url', `${db.url}?sslmode=disable`)
+    const up = await supabase('migration', 'up', '--db-url', `${db.url}?sslmode=disable`)
     expect(up.status, up.out).toBe(0)
     const files = await readMigrations()
     for (const f of files) expect(up.out).toContain(`${f.version}_${f.name}.sql`)
@@ -48,7 +48,7 @@ describe.skipIf(!pg)('supabase CLI on our migrations', () => {
     const db = await emptyDatabase()
     const files = await readMigrations()
     await migrate(db.sql, files)
-    const list = supabase('migration', 'list', '--db-url', `${db.url}?sslmode=disable`)
+    const list = await supabase('migration', 'list', '--db-url', `${db.url}?sslmode=disable`)
     expect(list.status, list.out).toBe(0)
     for (const f of files) expect(list.out).toMatch(new RegExp(`${f.version}\\S*\\s*\\|\\s*\\S*${f.version}`))
   })
@@ -60,7 +60,7 @@ describe.skipIf(!pg)('supabase CLI on our migrations', () => {
     if (!available && process.env.CI) throw new Error('plpgsql_check is not installed (apt-get install postgresql-15-plpgsql-check)')
     if (!available) return console.warn('[tests] NOTICE: plpgsql_check missing; skipping supabase db lint')
     await db.sql`create extension plpgsql_check`
-    const lint = supabase('db', 'lint', '--db-url', `${db.url}?sslmode=disable`, '--level', 'warning', '--schema', 'public,telemetry,auth')
+    const lint = await supabase('db', 'lint', '--db-url', `${db.url}?sslmode=disable`, '--level', 'warning', '--schema', 'public,telemetry,auth')
     expect(lint.status, lint.out).toBe(0)
     expect(lint.out).toContain('No schema errors found')
   })

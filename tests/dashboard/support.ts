@@ -2,6 +2,7 @@ import type { Browser, Page } from 'playwright-core'
 import { signUserToken } from '../../shared/auth/jwt.ts'
 import { launchChromium } from '../support/browser.ts'
 import { framesOf } from '../support/chat-fixture.ts'
+import { until } from '../support/wait.ts'
 import { freshDatabase, type TestDatabase } from '../support/db.ts'
 import { startServer, type RunningServer } from '../support/server.ts'
 
@@ -84,14 +85,13 @@ export async function startDashboard(env: Record<string, string> = {}): Promise<
       return page
     },
     async waitForTrace(traceId) {
-      for (let i = 0; i < 100; i++) {
+      await until(async () => {
         const res = await api(`/api/traces/${traceId}`)
-        // Child spans are exported before the request's own span ends: wait for that one.
-        const body = res.status === 200 ? await res.json() as { spans: { kind: string; function: string | null }[] } : await res.body?.cancel()
-        if (body?.spans.some((s) => s.kind === 'server' && s.function)) return
-        await new Promise((r) => setTimeout(r, 100))
-      }
-      throw new Error(`trace ${traceId} never became visible`)
+        // Child spans are exported before the request's own span ends: wait for that one. Logs go
+        // in a write of their own (spans first, then logs): a trace with a request span has logs.
+        const body = res.status === 200 ? await res.json() as { spans: { kind: string; function: string | null }[]; logs: unknown[] } : await res.body?.cancel()
+        return body?.spans.some((s) => s.kind === 'server' && s.function) && body.logs.length > 0
+      }, `trace ${traceId} to become visible`)
     },
     async stop() {
       await browser.close()

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { PROCESS_FAULT_MESSAGE } from '../../shared/telemetry/faults.ts'
 import { freshDatabase, type TestDatabase } from '../support/db.ts'
 import { startDenoEntry, type DenoEntry } from '../support/deno.ts'
+import { until } from '../support/wait.ts'
 
 let db: TestDatabase
 let deno: DenoEntry
@@ -19,12 +20,11 @@ afterAll(async () => {
 })
 
 it('logs the fault and keeps answering', async () => {
-  let rows: { attributes: { error?: string } }[] = []
-  for (let i = 0; i < 100 && !rows.length; i++) {
-    await new Promise((r) => setTimeout(r, 100))
-    rows = await db.sql`select attributes from telemetry.logs where message = ${PROCESS_FAULT_MESSAGE}`
-  }
+  const rows = await until(async () => {
+    const found = await db.sql<{ attributes: { error?: string } }[]>`select attributes from telemetry.logs where message = ${PROCESS_FAULT_MESSAGE}`
+    return found.length > 0 && found
+  }, 'the fault to be logged')
   expect(rows.map((r) => r.attributes.error)).toEqual(['planted fault'])
   const res = await fetch(deno.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })
   expect(res.status).toBe(401)
-}, 60_000)
+})

@@ -1,5 +1,5 @@
 import postgres, { type Sql, type TransactionSql } from 'postgres'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, inject } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { freshDatabase, type TestDatabase } from '../../tests/support/db.ts'
 import { until } from '../../tests/support/wait.ts'
 import { transaction } from './transaction.ts'
@@ -8,7 +8,6 @@ import { transaction } from './transaction.ts'
 // another session: what a database restart or a pooler recycling connections does to it).
 // Bare `sql.begin` crashes the process here with an uncaught TypeError from inside postgres.js
 // 3.4.9 (porsager/postgres#1208); these tests watch for exactly that.
-const real = inject('pgKind') === 'postgres'
 
 let db: TestDatabase
 let admin: Sql
@@ -47,7 +46,7 @@ const lossSeen = (outcome: Promise<unknown>) => outcome.then(() => {}, () => {})
  */
 const turns = async (n = 5) => { for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r)) }
 
-describe.skipIf(!real)('transaction: the connection dies mid-callback', () => {
+describe('transaction: the connection dies mid-callback', () => {
   it('rejects with CONNECTION_CLOSED when the callback fails afterwards, and the pool goes on', async () => {
     const outcome: Promise<unknown> = transaction(sql, async (tx) => {
       await kill(tx)

@@ -4,7 +4,7 @@
 // migration installed, on a database given a stand-in `realtime` schema.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chatTopic } from '../../shared/realtime.ts'
 import { createChatFixture, framesOf, TEST_SECRET } from '../support/chat-fixture.ts'
 import { freshDatabase, type TestDatabase } from '../support/db.ts'
@@ -16,15 +16,11 @@ const BOB = '7e6d5c4b-3a29-4817-9605-f4e3d2c1b0a9'
 const SERVICE_KEY = 'service-role-key-for-the-subscribe-test'
 const ANON_KEY = 'anon-key-for-the-subscribe-test'
 
-// PGlite is one database shared by every test file: a `realtime` schema there would be seen by all.
-const postgres = inject('pgKind') === 'postgres'
-
 let db: TestDatabase
 let realtime: RealtimeStandIn
 const children: ChildProcess[] = []
 
 beforeAll(async () => {
-  if (!postgres) return
   db = await freshDatabase()
   await db.sql.unsafe(REALTIME_SCHEMA)
   const [{ installed }] = await db.sql`select public.install_chat_realtime_policy() as installed`
@@ -69,7 +65,7 @@ function subscriber(token: string, mode: 'session' | 'topic', target: string) {
   }
 }
 
-describe.skipIf(!postgres)('chat.done over Realtime, private to its user', () => {
+describe('chat.done over Realtime, private to its user', () => {
   it("reaches the user's subscriber and no one else's, on a private channel joined with the user's JWT", async () => {
     const bookkeeping: Promise<unknown>[] = []
     const f = createChatFixture(db.sql, { REALTIME_ENABLED: 'true', SUPABASE_URL: realtime.url, SUPABASE_SERVICE_ROLE_KEY: SERVICE_KEY },

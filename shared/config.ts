@@ -46,7 +46,27 @@ export interface Config {
   /** Lowest level also printed to stdout (the logs table gets everything from logLevel up). */
   consoleLevel: LogLevel
   simulated: SimulatedConfig
+  database: DatabaseConfig
 }
+
+/** The functions' own PostgreSQL client (shared/db/open.ts opens it). */
+export interface DatabaseConfig {
+  /** The first set of STREAMSCOPE_DB_POOLER_URL, SUPABASE_DB_URL, DATABASE_URL; '' when none is. */
+  url: string
+  /** The variable `url` came from. */
+  source: (typeof DATABASE_URL_KEYS)[number] | ''
+  /** Connections one process (an isolate) opens at most. */
+  maxConnections: number
+  /** An idle connection is closed after this long (0 = kept open). */
+  idleTimeoutSeconds: number
+}
+
+/**
+ * In order of preference. The transaction pooler first: on Supabase SUPABASE_DB_URL is set
+ * to the direct connection for every function, and secret names starting with SUPABASE_ are
+ * the platform's, so the pooler needs a name of its own.
+ */
+export const DATABASE_URL_KEYS = ['STREAMSCOPE_DB_POOLER_URL', 'SUPABASE_DB_URL', 'DATABASE_URL'] as const
 
 export interface SimulatedConfig {
   ttfbMs: number
@@ -100,7 +120,12 @@ const LEVELS = ['debug', 'info', 'warn', 'error'] as const
 
 export class ConfigError extends Error {}
 
-export function readConfig(env: Env): Config {
+export interface ReadOptions {
+  /** The caller opens the functions' database from this config: a URL is one of the problems. */
+  requireDatabase?: boolean
+}
+
+export function readConfig(env: Env, options: ReadOptions = {}): Config {
   const problems: string[] = []
   const str = (key: string, fallback?: string): string => {
     const v = env[key] ?? fallback
@@ -142,6 +167,16 @@ export function readConfig(env: Env): Config {
     }
     return v.replace(/\/+$/, '')
   }
+
+  const databaseSource = DATABASE_URL_KEYS.find((key) => env[key]) ?? ''
+  const database: DatabaseConfig = {
+    url: databaseSource ? env[databaseSource]! : '',
+    source: databaseSource,
+    maxConnections: num('DB_MAX_CONNECTIONS', 1, 1, 100),
+    idleTimeoutSeconds: num('DB_IDLE_TIMEOUT_SECONDS', 10, 0, 86_400),
+  }
+  if (databaseSource && !/^postgres(ql)?:\/\/[^\s]+$/.test(database.url)) problems.push(`${databaseSource} must be a postgres:// URL`)
+  if (!databaseSource && options.requireDatabase) problems.push(`one of ${DATABASE_URL_KEYS.join(', ')} is required`)
 
   const jwtSecret = env.JWT_SECRET ?? ''
   const jwksUrl = url('JWKS_URL')
@@ -218,6 +253,7 @@ export function readConfig(env: Env): Config {
       midStreamFailureRate: num('SIM_MID_STREAM_FAILURE_RATE', 0, 0, 1, false),
       seed: num('SIM_SEED', 1, 0, 2 ** 31),
     },
+    database,
   }
   if (config.simulated.minTokens > config.simulated.maxTokens) problems.push('SIM_MIN_TOKENS must not exceed SIM_MAX_TOKENS')
   if (problems.length) throw new ConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`)

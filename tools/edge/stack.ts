@@ -69,13 +69,16 @@ export const EDGE_DEFAULTS = {
 
 const FUNCTIONS = Object.keys(FUNCTION_ENTRIES)
 
-/** The isolates' environment: theirs, with the pooler as their only database. */
-export function isolateEnv(env: Record<string, string | undefined>, poolerUrl: string): Record<string, string> {
+/**
+ * The isolates' environment: theirs, with the database URLs as a Supabase project's functions
+ * get them: SUPABASE_DB_URL the direct connection (the platform sets it), the transaction
+ * pooler as the secret the entries prefer.
+ */
+export function isolateEnv(env: Record<string, string | undefined>, urls: { poolerUrl: string; directUrl: string }): Record<string, string> {
   const out: Record<string, string> = { JWT_SECRET: DEV_JWT_SECRET }
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v
-  // The entries prefer SUPABASE_DB_URL (the direct URL on Supabase) over DATABASE_URL.
-  delete out.SUPABASE_DB_URL
-  out.DATABASE_URL = poolerUrl
+  out.SUPABASE_DB_URL = urls.directUrl
+  out.STREAMSCOPE_DB_POOLER_URL = urls.poolerUrl
   return out
 }
 
@@ -108,7 +111,7 @@ export async function startEdgeStack(options: EdgeStackOptions = {}): Promise<Ed
       killEveryMs: settings.killEveryMs,
       log,
       launch: createDenoLauncher({
-        env: isolateEnv(env, pooler.url), graceMs: settings.graceMs, memoryMb: settings.memoryMb,
+        env: isolateEnv(env, { poolerUrl: pooler.url, directUrl: cluster.url }), graceMs: settings.graceMs, memoryMb: settings.memoryMb,
         onOutput: options.onIsolateOutput, preloads: options.preloads,
       }),
     })

@@ -1,17 +1,13 @@
 // Supabase Edge Function entry for `chat`: the runtime-specific edge only.
 // The handler is the same module the Node server and the tests use.
-import postgres from 'postgres'
 import { createFunctions } from '../../../functions/compose.ts'
-import { CLIENT_OPTIONS } from '../../../shared/db/client-options.ts'
-import { NO_DELAY_SOCKET } from '../../../shared/db/pg-socket.ts'
+import { openFunctionsDatabase } from '../../../shared/db/open.ts'
 import { faultAttributes, PROCESS_FAULT_MESSAGE } from '../../../shared/telemetry/faults.ts'
 
 declare const EdgeRuntime: { waitUntil(work: Promise<unknown>): void } | undefined
 
 const env = Deno.env.toObject()
-// SUPABASE_DB_URL is set on Supabase. Through the transaction pooler prepared
-// statements must be off.
-const sql = postgres(env.SUPABASE_DB_URL ?? env.DATABASE_URL, { max: 3, prepare: false, ...CLIENT_OPTIONS, ...NO_DELAY_SOCKET })
+const sql = openFunctionsDatabase(env)
 const { chat, telemetry } = createFunctions(sql, env, {
   waitUntil: typeof EdgeRuntime !== 'undefined' ? (work) => EdgeRuntime.waitUntil(work) : undefined,
 })

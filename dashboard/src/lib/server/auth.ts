@@ -1,5 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import { clip } from '$shared/well-formed'
+import { clip } from '../../../../shared/well-formed.ts'
 
 /** The cookie holding an operator session's random id (operator-sessions.ts). */
 export const SESSION_COOKIE = 'streamscope_operator'

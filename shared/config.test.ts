@@ -36,7 +36,7 @@ describe('readConfig', () => {
   })
 
   it('needs a way to verify tokens, and a key for api.openai.com', () => {
-    expect(() => readConfig({})).toThrow(/JWT_SECRET or JWKS_URL is required/)
+    expect(() => readConfig({})).toThrow(/JWT_SECRET, SUPABASE_JWKS, JWKS_URL or SUPABASE_URL is required/)
     expect(() => readConfig({ JWT_SECRET: SECRET, LLM_PROVIDER: 'openai' })).toThrow(/OPENAI_API_KEY is required/)
   })
 

@@ -3,12 +3,10 @@
  * validated here. A bad value fails at start with every problem listed, not at the
  * first request that happens to need it.
  */
-export interface Config {
-  /** HS256 project secret; may be empty when only JWKS (asymmetric signing keys) is used. */
-  jwtSecret: string
+import { projectKeysFromEnv, type ProjectKeys } from './auth/keys.ts'
+
+export interface Config extends ProjectKeys {
   jwtAudience: string
-  /** Supabase's JWKS URL (e.g. https://<ref>.supabase.co/auth/v1/.well-known/jwks.json); '' = HS256 only. */
-  jwksUrl: string
   provider: 'simulated' | 'openai'
   defaultModel: string
   /** Models a request may ask for; always contains defaultModel. */
@@ -178,10 +176,8 @@ export function readConfig(env: Env, options: ReadOptions = {}): Config {
   if (databaseSource && !/^postgres(ql)?:\/\/[^\s]+$/.test(database.url)) problems.push(`${databaseSource} must be a postgres:// URL`)
   if (!databaseSource && options.requireDatabase) problems.push(`one of ${DATABASE_URL_KEYS.join(', ')} is required`)
 
-  const jwtSecret = env.JWT_SECRET ?? ''
-  const jwksUrl = url('JWKS_URL')
-  if (!jwtSecret && !jwksUrl) problems.push('JWT_SECRET or JWKS_URL is required')
-  if (jwtSecret && jwtSecret.length < 32) problems.push('JWT_SECRET must be at least 32 characters')
+  const keys = projectKeysFromEnv(env)
+  problems.push(...keys.problems)
   const provider = oneOf('LLM_PROVIDER', ['simulated', 'openai'] as const, 'simulated')
   const defaultModel = str('DEFAULT_MODEL', provider === 'openai' ? 'gpt-4o-mini' : 'sim-1')
   const allow = (env.MODEL_ALLOWLIST ?? '').split(',').map((m) => m.trim()).filter(Boolean)
@@ -207,9 +203,8 @@ export function readConfig(env: Env, options: ReadOptions = {}): Config {
   }
   if (!corsAllowedOrigins.length) problems.push('CORS_ALLOWED_ORIGINS must name at least one origin, or *')
   const config: Config = {
-    jwtSecret,
+    ...keys.keys,
     jwtAudience: str('JWT_AUDIENCE', 'authenticated'),
-    jwksUrl,
     provider,
     defaultModel,
     modelAllowlist: [...new Set([defaultModel, ...allow])],
@@ -256,6 +251,6 @@ export function readConfig(env: Env, options: ReadOptions = {}): Config {
     database,
   }
   if (config.simulated.minTokens > config.simulated.maxTokens) problems.push('SIM_MIN_TOKENS must not exceed SIM_MAX_TOKENS')
-  if (problems.length) throw new ConfigError(`invalid configuration:\n  - ${problems.join('\n  - ')}`)
+  if (problems.length) throw new ConfigError(`invalid configuration:\n  - ${[...new Set(problems)].join('\n  - ')}`)
   return config
 }

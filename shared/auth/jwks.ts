@@ -1,4 +1,4 @@
-import { createRemoteJWKSet } from 'jose'
+import { createLocalJWKSet, createRemoteJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose'
 
 type RemoteJWKSet = ReturnType<typeof createRemoteJWKSet>
 
@@ -14,4 +14,22 @@ export function remoteJwks(url: string): RemoteJWKSet {
     sets.set(url, set)
   }
   return set
+}
+
+/**
+ * The project's signing keys: the key set handed in (SUPABASE_JWKS) answers without a fetch; a
+ * token whose key it lacks (one added since the isolate started) is looked up at the URL.
+ */
+export function projectKeySet(inline: JSONWebKeySet | null | undefined, url: string): JWTVerifyGetKey | undefined {
+  const local = inline ? createLocalJWKSet(inline) : undefined
+  const remote = url ? remoteJwks(url) : undefined
+  if (!local || !remote) return local ?? remote
+  return async (header, token) => {
+    try {
+      return await local(header, token)
+    } catch (err) {
+      if (err instanceof errors.JWKSNoMatchingKey) return remote(header, token)
+      throw err
+    }
+  }
 }

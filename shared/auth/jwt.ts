@@ -1,17 +1,16 @@
-import { decodeProtectedHeader, errors, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose'
-import { remoteJwks } from './jwks.ts'
+import { decodeProtectedHeader, errors, importJWK, jwtVerify, SignJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose'
+import { projectKeySet } from './jwks.ts'
+import type { ProjectKeys } from './keys.ts'
 
 export interface VerifiedUser {
   userId: string
   claims: Record<string, unknown>
 }
 
-export interface AuthSettings {
-  /** HS256 project secret ('' = HS256 tokens are refused). */
-  jwtSecret: string
+/** The project's keys (shared/auth/keys.ts; no JWKS and no URL = ES256/RS256 tokens are refused). */
+export interface AuthSettings extends Omit<ProjectKeys, 'jwks'> {
   jwtAudience: string
-  /** JWKS of the project's asymmetric signing keys ('' = ES256/RS256 tokens are refused). */
-  jwksUrl: string
+  jwks?: ProjectKeys['jwks']
 }
 
 /** The token is unacceptable: 401. The message says which check failed (never the token). */
@@ -31,7 +30,7 @@ const encoder = new TextEncoder()
 /** Verifies a Supabase user access token as Supabase does: by its `alg`, with the secret or the JWKS. */
 export function createJwtVerifier(settings: AuthSettings) {
   const secret = settings.jwtSecret ? encoder.encode(settings.jwtSecret) : undefined
-  const jwks: JWTVerifyGetKey | undefined = settings.jwksUrl ? remoteJwks(settings.jwksUrl) : undefined
+  const jwks = projectKeySet(settings.jwks, settings.jwksUrl)
 
   const checks = { audience: settings.jwtAudience, requiredClaims: ['exp'], clockTolerance: CLOCK_SKEW_SECONDS }
 
@@ -100,16 +99,27 @@ function toAuthError(err: unknown, audience: string, kid: string | undefined): E
   return new AuthUnavailableError('token could not be verified; retry')
 }
 
+/** A project signing key, as Supabase Auth holds it (the private half; the JWKS has the public one). */
+export interface SigningKey {
+  alg: 'ES256' | 'RS256'
+  kid: string
+  key: CryptoKey | JWK
+}
+
 /**
- * Signs a user token shaped like Supabase's (role authenticated, aud authenticated, exp, iat).
+ * Signs a user token shaped like Supabase's (role authenticated, aud authenticated, exp, iat), with
+ * the legacy secret (HS256) or a signing key (ES256/RS256, its kid in the header).
  * `claims` adds what Supabase Auth puts beside them (email, app_metadata); it cannot change the role.
  */
-export function signUserToken(secret: string, sub: string, ttlSeconds = 3600, claims: Record<string, unknown> = {}): Promise<string> {
-  return new SignJWT({ ...claims, role: USER_ROLE })
-    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+export async function signUserToken(
+  signer: string | SigningKey, sub: string, ttlSeconds = 3600, claims: Record<string, unknown> = {},
+): Promise<string> {
+  const jwt = new SignJWT({ ...claims, role: USER_ROLE })
     .setSubject(sub)
     .setAudience('authenticated')
     .setIssuedAt()
     .setExpirationTime(`${ttlSeconds}s`)
-    .sign(encoder.encode(secret))
+  if (typeof signer === 'string') return jwt.setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).sign(encoder.encode(signer))
+  const key = 'type' in signer.key ? signer.key : await importJWK(signer.key, signer.alg)
+  return jwt.setProtectedHeader({ alg: signer.alg, kid: signer.kid, typ: 'JWT' }).sign(key)
 }

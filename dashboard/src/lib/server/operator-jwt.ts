@@ -1,7 +1,9 @@
 // Operators as Supabase users: their access token, verified as the functions verify a user's
-// (shared/auth/jwt.ts: HS256 with JWT_SECRET, ES256/RS256 from JWKS_URL), and a role from
+// (shared/auth/jwt.ts, with the keys found as shared/auth/keys.ts finds them: HS256 with
+// JWT_SECRET, ES256/RS256 from SUPABASE_JWKS or the JWKS under SUPABASE_URL), and a role from
 // the allow-list table or the token's app_metadata.
 import { AuthError, createJwtVerifier, type AuthSettings } from '$shared/auth/jwt'
+import { projectKeysFromEnv } from '$shared/auth/keys'
 import { isOperatorRole, type Operator, type OperatorRole } from './operators.ts'
 
 /** Where a role is read in the token: app_metadata is set by the project's admins only (user_metadata is the user's own). */
@@ -16,10 +18,10 @@ export interface OperatorAuthSettings extends AuthSettings {
 
 type Env = Record<string, string | undefined>
 
+/** A malformed key setting leaves that source off here; the functions' config reports it. */
 export function operatorAuthSettings(env: Env): OperatorAuthSettings {
   return {
-    jwtSecret: env.JWT_SECRET ?? '',
-    jwksUrl: env.JWKS_URL ?? '',
+    ...projectKeysFromEnv(env).keys,
     jwtAudience: env.JWT_AUDIENCE || 'authenticated',
     supabaseUrl: (env.SUPABASE_URL ?? '').replace(/\/+$/, ''),
     anonKey: env.SUPABASE_ANON_KEY ?? '',
@@ -28,7 +30,7 @@ export function operatorAuthSettings(env: Env): OperatorAuthSettings {
 
 /** Accounts can sign in at all: something verifies their tokens. */
 export function accountsEnabled(s: OperatorAuthSettings): boolean {
-  return Boolean(s.jwtSecret || s.jwksUrl)
+  return Boolean(s.jwtSecret || s.jwksUrl || s.jwks)
 }
 
 export function passwordSignInEnabled(s: OperatorAuthSettings): boolean {

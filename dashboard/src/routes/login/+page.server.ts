@@ -94,7 +94,7 @@ export const actions: Actions = {
   account: async (event) => {
     const form = await event.request.formData()
     const failed = await signIn(event, 'access token', {}, async () => {
-      if (!accountsEnabled(authSettings())) return { status: 403, error: 'Account sign-in is off on this server (no JWT_SECRET or JWKS_URL).' }
+      if (!accountsEnabled(authSettings())) return { status: 403, error: 'Account sign-in is off on this server (no JWT_SECRET, SUPABASE_JWKS, JWKS_URL or SUPABASE_URL).' }
       const accessToken = field(form, 'access_token').trim()
       if (!accessToken) return { status: 401, error: 'Paste an access token.' }
       return account(accessToken)

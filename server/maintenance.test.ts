@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest'
-import { startMaintenance } from './maintenance.ts'
+import { retentionFromEnv, startMaintenance } from './maintenance.ts'
 import { freshDatabase, type TestDatabase } from '../tests/support/db.ts'
 
 let db: TestDatabase
@@ -23,7 +23,7 @@ it('drops whole day partitions past the retention (spans and logs), keeps the re
   const m = startMaintenance(db.sql, { retentionDays: 30, log: (l) => lines.push(l) })
   await m.stop() // waits for the pass started at once
   const result = await m.runOnce() // idempotent second pass
-  expect(result).toEqual({ created: 0, dropped: 0, rollups_pruned: 0, trace_owners_pruned: 0 })
+  expect(result).toEqual({ created: 0, dropped: 0, rollups_pruned: 0, trace_owners_pruned: 0, retention_days: 30 })
 
   for (const table of ['spans', 'logs']) {
     const names = await partitions(table)
@@ -59,4 +59,26 @@ it('uses UTC day bounds whatever the session time zone', async () => {
 
 it('refuses a retention below one day', () => {
   expect(() => startMaintenance(db.sql, { retentionDays: 0 })).toThrow(/TELEMETRY_RETENTION_DAYS/)
+  expect(() => startMaintenance(db.sql, { retentionDays: retentionFromEnv({ TELEMETRY_RETENTION_DAYS: 'a week' }) })).toThrow(/TELEMETRY_RETENTION_DAYS/)
+})
+
+it('keeps the retention in telemetry.settings: TELEMETRY_RETENTION_DAYS is written there, unset reads it', async () => {
+  const setting = async () => (await db.sql`select retention_days from telemetry.settings`)[0].retention_days as number
+  // What pg_cron's job (select telemetry.run_maintenance()) would do after an operator's update.
+  await db.sql`update telemetry.settings set retention_days = 12`
+  await db.sql`select telemetry.ensure_partitions(current_date - 14, current_date - 1)`
+  const fromRow = startMaintenance(db.sql, { retentionDays: retentionFromEnv({}) })
+  await fromRow.stop()
+  expect(await fromRow.runOnce()).toMatchObject({ retention_days: 12 })
+  expect(await partitions('spans')).not.toContain(`spans_${day(-13)}`)
+  expect(await partitions('spans')).toContain(`spans_${day(-12)}`)
+  expect(await setting()).toBe(12)
+
+  const fromEnv = startMaintenance(db.sql, { retentionDays: retentionFromEnv({ TELEMETRY_RETENTION_DAYS: '5' }) })
+  await fromEnv.stop()
+  expect(await setting()).toBe(5)
+  expect(await partitions('logs')).not.toContain(`logs_${day(-6)}`)
+  const [{ result }] = await db.sql`select telemetry.run_maintenance() as result`
+  expect(result).toMatchObject({ retention_days: 5 })
+  expect((await db.sql`select telemetry.ensure_schedule() as s`)[0].s).toBe('pg_cron is not installed')
 })

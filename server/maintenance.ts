@@ -1,9 +1,12 @@
 import type { Sql } from 'postgres'
 
 export interface MaintenanceOptions {
-  /** TELEMETRY_RETENTION_DAYS: day partitions of spans and logs older than this are dropped. Default 30. */
+  /**
+   * TELEMETRY_RETENTION_DAYS: day partitions of spans and logs older than this are dropped. Written
+   * to telemetry.settings on every pass, so the pg_cron job keeps it too; unset = the row's value.
+   */
   retentionDays?: number
-  /** Rollup rows (rollup_minute) older than this are deleted. Default 400. */
+  /** Rollup rows (rollup_minute…) older than this are deleted; unset = the row's value (400). */
   rollupRetentionDays?: number
   /** Default hourly. */
   intervalMs?: number
@@ -15,6 +18,8 @@ export interface MaintenanceResult {
   dropped: number
   rollups_pruned: number
   trace_owners_pruned: number
+  /** The retention the pass applied. */
+  retention_days: number
 }
 
 export interface Maintenance {
@@ -23,32 +28,50 @@ export interface Maintenance {
   stop(): Promise<void>
 }
 
-function days(name: string, value: number | undefined, fallback: number): number {
-  const v = value ?? fallback
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a whole number of days >= 1, got ${value}`)
-  return v
+/** TELEMETRY_RETENTION_DAYS as the option: undefined when unset, so the database's setting stands. */
+export function retentionFromEnv(env: Record<string, string | undefined>): number | undefined {
+  const raw = env.TELEMETRY_RETENTION_DAYS
+  return raw === undefined || raw === '' ? undefined : Number(raw)
+}
+
+function days(name: string, value: number | undefined): number | undefined {
+  if (value !== undefined && (!Number.isInteger(value) || value < 1)) throw new Error(`${name} must be a whole number of days >= 1, got ${value}`)
+  return value
 }
 
 /**
- * The telemetry housekeeping of a long-lived server: daily partitions for
- * yesterday .. +7 days, whole-day partition drops beyond the retention, old rollup
- * rows pruned — one `telemetry.run_maintenance` call, now and then every hour.
- * (On Supabase pg_cron runs the same function; see migrations/…_telemetry_retention.sql.)
+ * The telemetry housekeeping of a long-lived server: daily partitions for yesterday .. +7 days,
+ * whole-day partition drops beyond the retention, old rollup rows pruned — one
+ * `telemetry.run_maintenance()` call, now and then every hour. Each pass also (re)schedules the
+ * same call in pg_cron where it is installed (`telemetry.ensure_schedule()`), which is what runs
+ * it on Supabase when no server does (migrations/…_retention_schedule.sql).
  */
 export function startMaintenance(sql: Sql, options: MaintenanceOptions = {}): Maintenance {
-  const retention = days('TELEMETRY_RETENTION_DAYS', options.retentionDays, 30)
-  const rollupRetention = days('rollup retention', options.rollupRetentionDays, 400)
+  const retention = days('TELEMETRY_RETENTION_DAYS', options.retentionDays)
+  const rollupRetention = days('rollup retention', options.rollupRetentionDays)
   const log = options.log ?? ((line: string) => console.error(line))
   let running: Promise<MaintenanceResult | undefined> | undefined
+  let schedule = ''
   let stopped = false
+
+  async function pass(): Promise<MaintenanceResult> {
+    if (retention !== undefined || rollupRetention !== undefined) {
+      await sql`update telemetry.settings set retention_days = coalesce(${retention ?? null}::int, retention_days),
+                  rollup_retention_days = coalesce(${rollupRetention ?? null}::int, rollup_retention_days)`
+    }
+    const [{ scheduled }] = await sql`select telemetry.ensure_schedule() as scheduled`
+    if (scheduled === 'scheduled' && schedule !== scheduled) log('telemetry maintenance is scheduled in pg_cron too (streamscope-telemetry-maintenance, hourly)')
+    schedule = scheduled as string
+    const [row] = await sql`select telemetry.run_maintenance() as result`
+    return row.result as MaintenanceResult
+  }
 
   function runOnce(): Promise<MaintenanceResult | undefined> {
     running ??= (async () => {
       try {
-        const [row] = await sql`select telemetry.run_maintenance(${retention}::int, ${rollupRetention}::int) as result`
-        const result = row.result as MaintenanceResult
+        const result = await pass()
         if (result.dropped > 0 || result.rollups_pruned > 0 || result.trace_owners_pruned > 0) {
-          log(`telemetry maintenance: dropped ${result.dropped} day partitions older than ${retention} days, pruned ${result.rollups_pruned} rollup rows and ${result.trace_owners_pruned} trace owners`)
+          log(`telemetry maintenance: dropped ${result.dropped} day partitions older than ${result.retention_days} days, pruned ${result.rollups_pruned} rollup rows and ${result.trace_owners_pruned} trace owners`)
         }
         return result
       } catch (err) {

@@ -9,7 +9,7 @@ import { LOCAL_DB_DIR, openDatabase } from './database.ts'
 import { installLastResort, recordingTraceId, requestScope } from './last-resort.ts'
 import { startDemoTraffic } from './demo-traffic.ts'
 import { readMigrations } from './migrations.ts'
-import { startMaintenance } from './maintenance.ts'
+import { retentionFromEnv, startMaintenance } from './maintenance.ts'
 import { alertOptionsFromEnv, startAlerts } from './alerts.ts'
 import { DEV_JWT_SECRET, DEV_OPERATOR_TOKEN } from './dev-defaults.ts'
 import { createLocalAuth, localAuthEnabled } from './local-auth.ts'
@@ -63,7 +63,7 @@ await new Promise<void>((resolve) => server.listen(port, host, resolve))
 const baseUrl = `http://${host}:${port}`
 
 // Partitions ahead of the clock, retention by whole-day partition drops, rollup pruning.
-const maintenance = startMaintenance(db.sql, { retentionDays: Number(env.TELEMETRY_RETENTION_DAYS ?? 30), log })
+const maintenance = startMaintenance(db.sql, { retentionDays: retentionFromEnv(env), log })
 // Error-rate and daily-spend thresholds: shown on the dashboard, POSTed to ALERT_WEBHOOK_URL.
 const alerts = startAlerts({ sql: db.sql, ...alertOptionsFromEnv(env), log })
 

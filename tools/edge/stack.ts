@@ -10,7 +10,7 @@ import { migrate } from '../../shared/db/migrate.ts'
 import { loadDashboard } from '../../server/dashboard.ts'
 import { DEV_JWT_SECRET, DEV_OPERATOR_TOKEN } from '../../server/dev-defaults.ts'
 import { createLocalAuth, localAuthEnabled } from '../../server/local-auth.ts'
-import { startMaintenance, type Maintenance } from '../../server/maintenance.ts'
+import { retentionFromEnv, startMaintenance, type Maintenance } from '../../server/maintenance.ts'
 import { readMigrations } from '../../server/migrations.ts'
 import { embeddedPgBin, findPgBin, startCluster, type Cluster } from '../../server/pg-cluster.ts'
 import { createDenoLauncher, FUNCTION_ENTRIES } from './deno-isolate.ts'
@@ -124,7 +124,7 @@ export async function startEdgeStack(options: EdgeStackOptions = {}): Promise<Ed
     const [dashboard] = await Promise.all([loadDashboard(log), pool.start()])
 
     // What pg_cron does on Supabase: partitions ahead of the clock, retention.
-    const maintenance: Maintenance = startMaintenance(sql, { retentionDays: Number(env.TELEMETRY_RETENTION_DAYS ?? 30), log })
+    const maintenance: Maintenance = startMaintenance(sql, { retentionDays: retentionFromEnv(env), log })
     undo.push(() => maintenance.stop())
 
     const jwtSecret = env.JWT_SECRET ?? DEV_JWT_SECRET

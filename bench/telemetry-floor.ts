@@ -36,6 +36,9 @@ export function createFloorTelemetry(sql: Sql): Telemetry {
       if (!writing) tick()
     },
     pushLogs() {},
+    opened() {},
+    closed() {},
+    idle: flush,
     flush,
     shutdown: flush,
     stats: () => ({ queued: rows.length, written: 0, dropped: 0, rejected: 0, failures: 0, batches: 0, fallbacks: 0 }),
@@ -45,6 +48,7 @@ export function createFloorTelemetry(sql: Sql): Telemetry {
     tracer: provider.getTracer('bench-floor'),
     logger: createLogger({ write: () => {}, level: 'error', consoleLevel: 'error' }),
     flush: async () => { await provider.forceFlush(); await flush() },
+    unload: flush,
     shutdown: () => provider.shutdown(),
   }
 }

@@ -29,6 +29,7 @@ export function createFunctions(sql: Sql, env: Env, hooks: RuntimeHooks = {}): F
   const telemetry = createTelemetry({
     serviceName: 'streamscope-functions', sql, logLevel: config.logLevel, consoleLevel: config.consoleLevel,
     otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined, otlpHeaders: env.OTEL_EXPORTER_OTLP_HEADERS,
+    lostAfterMs: config.telemetryLostAfterSeconds * 1000, waitUntil: hooks.waitUntil,
   })
   const providerOptions = { fetch: hooks.fetch }
   const chat = withCors(createChatHandler({

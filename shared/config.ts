@@ -43,6 +43,8 @@ export interface Config extends ProjectKeys {
   logLevel: LogLevel
   /** Lowest level also printed to stdout (the logs table gets everything from logLevel up). */
   consoleLevel: LogLevel
+  /** A request on record whose process's heartbeat is this old is shown as lost (its process presumed dead). */
+  telemetryLostAfterSeconds: number
   simulated: SimulatedConfig
   database: DatabaseConfig
 }
@@ -239,6 +241,7 @@ export function readConfig(env: Env, options: ReadOptions = {}): Config {
     corsAllowedOrigins,
     logLevel: oneOf('LOG_LEVEL', LEVELS, 'info'),
     consoleLevel: oneOf('LOG_CONSOLE_LEVEL', LEVELS, (env.LOG_LEVEL as LogLevel | undefined) ?? 'info'),
+    telemetryLostAfterSeconds: num('TELEMETRY_LOST_AFTER_SECONDS', 10, 0.5, 3_600, false),
     simulated: {
       ttfbMs: num('SIM_TTFB_MS', 150, 0, 600_000),
       tokensPerSecond: num('SIM_TOKENS_PER_SECOND', 40, 0.01, 1_000_000, false),

@@ -30,6 +30,8 @@ export const ATTR = {
   historySent: 'streamscope.history.messages_sent',
   historyDropped: 'streamscope.history.messages_dropped',
   historyTokens: 'streamscope.history.tokens',
+  /** A request span ended by the runtime's shutdown (beforeunload): its reason (wall_clock, termination…). */
+  shutdownReason: 'streamscope.shutdown.reason',
   /** Only when CAPTURE_CONTENT is on (GenAI conventions: JSON arrays of messages). */
   inputMessages: 'gen_ai.input.messages',
   outputMessages: 'gen_ai.output.messages',

@@ -1,6 +1,9 @@
 import type { Sql } from 'postgres'
 import type { LogRow, SpanRow } from './rows.ts'
-import { createBatchWriter, type Item, type Row, type Table } from './writer.ts'
+import { createHeartbeat } from './heartbeat.ts'
+import { createOpenRegistry } from './open-registry.ts'
+import { beatAndFindLost, spanKey, writeOpenRows, type Instance, type OpenRow } from './open-rows.ts'
+import { createBatchWriter, itemKey, type Item, type Row, type Table } from './writer.ts'
 
 export interface PipelineOptions {
   /** Most rows (spans + logs) held while the database is slow or down; beyond it the oldest are dropped. */
@@ -26,6 +29,19 @@ export interface PipelineOptions {
   retryMinMs?: number
   retryMaxMs?: number
   onError?: (err: unknown) => void
+  /**
+   * This process in telemetry.instances: requests still open at a batch are put on record
+   * (telemetry.open_requests) and shown as lost once the instance's heartbeat is older than
+   * `lostAfterMs`. Absent: nothing is put on record.
+   */
+  instance?: Instance
+  /** Between heartbeats while requests are on record (default a third of lostAfterMs). */
+  heartbeatMs?: number
+  /**
+   * EdgeRuntime.waitUntil on Supabase: handed the wait for the queue to be written whenever a
+   * write failed and a retry is scheduled, so the isolate is not dropped with rows waiting.
+   */
+  waitUntil?: (work: Promise<unknown>) => void
   /** Told about drops at most once per `dropReportMs`, and only when there were new ones. */
   onDrops?: (report: DropReport) => void
   dropReportMs?: number
@@ -54,6 +70,12 @@ export interface DropReport extends PipelineStats {
 
 export interface TelemetryPipeline {
   pushSpans(rows: SpanRow[]): void
+  /** A request started: on record at the next batch unless `closed` comes first. `row` reads it then. */
+  opened(traceId: string, spanId: string, row: () => OpenRow): void
+  /** Its span ended (its row follows through pushSpans and supersedes the open one). */
+  closed(traceId: string, spanId: string): void
+  /** Resolves once nothing is queued (written or dropped), retries included; never rejects. */
+  idle(): Promise<void>
   pushLogs(rows: LogRow[]): void
   /** Resolves when everything queued before the call is written (or given up on for now). */
   flush(): Promise<void>
@@ -69,6 +91,8 @@ const isRowError = (err: unknown) => {
   const code = String((err as { code?: string })?.code ?? '')
   return code.startsWith('22') || code === '23502' || err instanceof RangeError || err instanceof TypeError
 }
+
+const isMissingTable = (err: unknown) => (err as { code?: string })?.code === '42P01'
 
 /**
  * The one way telemetry reaches Postgres: bounded queues, batches (writer.ts), retry
@@ -87,6 +111,16 @@ export function createTelemetryPipeline(sql: Sql, options: PipelineOptions = {})
   const onError = options.onError ?? (() => {})
 
   const writer = createBatchWriter(sql, options.copy)
+  const instance = options.instance
+  let recordOpen = instance !== undefined
+  const open = createOpenRegistry(onError)
+  const heartbeat = createHeartbeat({
+    everyMs: options.heartbeatMs ?? (instance ? instance.lostAfterMs / 3 : 0),
+    active: open.active,
+    beat: () => beat(instance!),
+    onError,
+  })
+  const idleWaiters: (() => void)[] = []
   const queues: Record<Table, Item[]> = { spans: [], logs: [] }
   const stats: Omit<PipelineStats, 'fallbacks'> = { queued: 0, written: 0, dropped: 0, rejected: 0, failures: 0, batches: 0 }
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -129,7 +163,9 @@ export function createTelemetryPipeline(sql: Sql, options: PipelineOptions = {})
     if (over <= 0) return
     // Drop the oldest: fresh telemetry is worth more to an operator than stale.
     const fromSpans = Math.min(over, queues.spans.length)
-    queues.spans.splice(0, fromSpans)
+    const droppedSpans = queues.spans.splice(0, fromSpans)
+    // A dropped request span keeps its open row: it shows as lost once this instance is gone.
+    if (open.recorded) open.forget(keysOf(droppedSpans))
     const fromLogs = Math.min(over - fromSpans, queues.logs.length)
     queues.logs.splice(0, fromLogs)
     drop(fromSpans + fromLogs)
@@ -174,16 +210,27 @@ export function createTelemetryPipeline(sql: Sql, options: PipelineOptions = {})
     ;(timer as { unref?: () => void }).unref?.()
   }
 
+  /** The open rows among these spans' (their span rows supersede them). */
+  const keysOf = (rows: Item[]) => {
+    const keys: string[] = []
+    for (const r of rows) { const key = itemKey(r); if (key !== undefined && open.has(key)) keys.push(key) }
+    return keys
+  }
+
   /** Writes a batch; a row the database refuses is isolated by halving and counted, not retried. */
   async function insert(table: Table, rows: Item[]): Promise<void> {
+    const supersede = table === 'spans' && open.recorded ? keysOf(rows) : []
     try {
-      await writer.write(table, rows)
+      await writer.write(table, rows, supersede)
+      open.forget(supersede)
       stats.written += rows.length
       stats.batches++
     } catch (err) {
+      if (supersede.length && isMissingTable(err)) { stopRecordingOpen(); onError(err); return insert(table, rows) }
       if (!isRowError(err)) throw err
       if (rows.length === 1) {
         stats.rejected += 1
+        open.forget(supersede)
         onError(err)
         return
       }
@@ -193,9 +240,46 @@ export function createTelemetryPipeline(sql: Sql, options: PipelineOptions = {})
     }
   }
 
+  /** The database has no open_requests (the functions deployed before the migration): spans as before. */
+  function stopRecordingOpen() {
+    recordOpen = false
+    open.clear()
+  }
+
+  /**
+   * Puts the requests still open on record, with the heartbeat. Before any span batch of the
+   * drain: a span row's delete of its open row must come after the open row's insert.
+   */
+  async function writeOpen() {
+    if (!instance || !open.pending) return
+    const { keys, rows } = open.take()
+    if (!rows.length) return
+    try {
+      await writeOpenRows(sql, instance, rows)
+    } catch (err) {
+      if (isRowError(err) || isMissingTable(err)) { // not worth blocking the queue for
+        open.forget(keys)
+        onError(err)
+        if (isMissingTable(err)) stopRecordingOpen()
+        return
+      }
+      open.failed(keys)
+      throw err
+    }
+    heartbeat.poke()
+  }
+
+  /** The heartbeat; the lost requests of other instances it finds are stored as spans from here. */
+  async function beat(me: Instance) {
+    const lost = await beatAndFindLost(sql, me)
+    const adopted = lost.filter((r) => open.adopt(spanKey(r.trace_id, r.span_id)))
+    if (adopted.length) push('spans', adopted)
+  }
+
   /** Writes what is queued; rows that arrive meanwhile wait for the next drain unless they make a whole batch. */
   async function drainOnce() {
     pendingSince = undefined
+    await writeOpen()
     for (const table of ['spans', 'logs'] as const) {
       const queue = queues[table]
       for (let first = true; queue.length && (first || queue.length >= batchSize); first = false) {
@@ -228,10 +312,14 @@ export function createTelemetryPipeline(sql: Sql, options: PipelineOptions = {})
         stats.failures++
         retryDelay = Math.min(retryMaxMs, Math.max(retryMinMs, retryDelay * 2))
         onError(err)
+        // The retry is timer work: on Supabase the isolate is held for it (see PipelineOptions).
+        if (options.waitUntil && !closed) options.waitUntil(idle())
       } finally {
         draining = undefined
-        if (size() === 0) pendingSince = undefined // rows pushed meanwhile were taken too
-        else schedule()
+        if (size() === 0 && !open.pending) {
+          pendingSince = undefined // rows pushed meanwhile were taken too
+          for (const resolve of idleWaiters.splice(0)) resolve()
+        } else schedule()
       }
     })()
     return draining
@@ -245,13 +333,29 @@ export function createTelemetryPipeline(sql: Sql, options: PipelineOptions = {})
     if (queues.spans.length + queues.logs.length > 0 && retryDelay === 0) await drain()
   }
 
+  /** Resolves once nothing waits: at once if nothing does, else after the drain that empties the queue. */
+  function idle(): Promise<void> {
+    if (closed || (size() === 0 && !open.pending && !draining)) return Promise.resolve()
+    return new Promise((resolve) => idleWaiters.push(resolve))
+  }
+
   return {
     pushSpans: (rows) => push('spans', rows),
+    opened(traceId, spanId, row) {
+      if (!recordOpen || closed) return
+      open.opened(spanKey(traceId, spanId), row)
+      pendingSince ??= Date.now()
+      schedule()
+    },
+    closed: (traceId, spanId) => open.closed(spanKey(traceId, spanId)),
+    idle,
     pushLogs: (rows) => push('logs', rows),
     flush,
     async shutdown() {
       await flush()
       closed = true
+      heartbeat.stop()
+      for (const resolve of idleWaiters.splice(0)) resolve()
       if (reportTimer) { clearTimeout(reportTimer); reportTimer = undefined }
     },
     stats: snapshot,

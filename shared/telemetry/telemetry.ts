@@ -18,6 +18,12 @@ export interface Telemetry {
    * streams at once: calls made while one flush runs share the next one.
    */
   flush(): Promise<void>
+  /**
+   * The runtime is about to end this process (Supabase's `beforeunload`; pass the event's
+   * `detail`, the reason or `{reason}`): ends the requests still open as cut by shutdown and
+   * writes everything queued, under `waitUntil`. Telemetry keeps working afterwards.
+   */
+  unload(detail?: unknown): Promise<void>
   shutdown(): Promise<void>
 }
 
@@ -34,6 +40,12 @@ export interface TelemetryOptions {
   /** OTEL_EXPORTER_OTLP_HEADERS (`k=v,k2=v2`). */
   otlpHeaders?: string | Record<string, string>
   writeLog?: (line: string) => void
+  /** This process's id in telemetry.instances (default: a random one). */
+  instanceId?: string
+  /** A request on record is shown as lost once its process's heartbeat is this old (default 10 s). */
+  lostAfterMs?: number
+  /** EdgeRuntime.waitUntil on Supabase: holds the isolate for retries and for `unload`. */
+  waitUntil?: (work: Promise<unknown>) => void
 }
 
 /**
@@ -47,9 +59,13 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
   const line = (level: string, message: string, fields: object) =>
     write(JSON.stringify({ time: new Date().toISOString(), level, message, ...fields }))
 
+  const instance = { id: options.instanceId ?? crypto.randomUUID(), lostAfterMs: options.lostAfterMs ?? 10_000 }
   const pipeline = options.sql
-    ? createTelemetryPipeline(options.sql, { onError: reportPipelineError, onDrops: reportDrops, ...options.pipeline })
+    ? createTelemetryPipeline(options.sql, {
+      onError: reportPipelineError, onDrops: reportDrops, instance, waitUntil: options.waitUntil, ...options.pipeline,
+    })
     : undefined
+  const postgresProcessor = pipeline ? createPostgresSpanProcessor(pipeline, reportUnstorableSpan) : undefined
   const exporters = [
     ...(options.otlpEndpoint ? [createOtlpSpanExporter({ endpoint: options.otlpEndpoint, headers: options.otlpHeaders })] : []),
     ...(options.exporters ?? []),
@@ -58,7 +74,7 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     resource: resourceFromAttributes({ 'service.name': options.serviceName }),
     spanProcessors: [
       // Postgres: each span to the pipeline as it ends (the pipeline batches).
-      ...(pipeline ? [createPostgresSpanProcessor(pipeline, reportUnstorableSpan)] : []),
+      ...(postgresProcessor ? [postgresProcessor] : []),
       // One processor per other exporter: a slow OTLP backend cannot hold up Postgres.
       ...exporters.map((e) => new BatchSpanProcessor(e, {
         scheduledDelayMillis: 100,
@@ -95,11 +111,19 @@ export function createTelemetry(options: TelemetryOptions): Telemetry {
     await pipeline?.flush()
   })
 
+  function unload(detail?: unknown): Promise<void> {
+    postgresProcessor?.cutOpenRequests(shutdownReason(detail))
+    const work = flush().catch(() => {})
+    options.waitUntil?.(work)
+    return work
+  }
+
   return {
     tracer: provider.getTracer('streamscope'),
     logger,
     pipeline,
     flush,
+    unload,
     shutdown: () => provider.shutdown(),
   }
 }
@@ -115,6 +139,13 @@ export function createNoopTelemetry(): Telemetry {
     tracer: new BasicTracerProvider({ sampler: new AlwaysOffSampler() }).getTracer('off'),
     logger: createLogger({ write: () => {}, level: 'error', consoleLevel: 'error' }),
     flush: async () => {},
+    unload: async () => {},
     shutdown: async () => {},
   }
+}
+
+/** edge-runtime's `beforeunload` detail is the reason itself; the local stand-in's is `{reason}`. */
+function shutdownReason(detail: unknown): string {
+  const reason = typeof detail === 'string' ? detail : (detail as { reason?: unknown } | undefined)?.reason
+  return typeof reason === 'string' && reason ? reason.slice(0, 64) : 'unknown'
 }

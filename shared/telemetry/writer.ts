@@ -1,6 +1,8 @@
 import type { Sql, TransactionSql } from 'postgres'
 import { copyTransaction, type CopyFn, LOG_COLUMNS, logCopyLine, needsPricingOrRollup, spanCopyLine, supportsCopy } from './copy.ts'
 import { createStage, insertLogs, insertSpans, insertStagedSpans, SPAN_COLUMNS, STAGE } from './insert.ts'
+import { transaction } from '../db/transaction.ts'
+import { spanKey, supersedeOpenRows } from './open-rows.ts'
 import type { LogRow, SpanRow } from './rows.ts'
 
 // How one batch reaches Postgres. Two modes, chosen once per database:
@@ -14,15 +16,19 @@ import type { LogRow, SpanRow } from './rows.ts'
 
 export type Table = 'spans' | 'logs'
 export type Row = SpanRow | LogRow
-/** A row as its COPY line; `rich` spans need pricing/rollups; `ms` is its time (for partitions). */
-export interface Encoded { line: string; rich: boolean; ms: number }
+/**
+ * A row as its COPY line; `rich` spans need pricing/rollups; `ms` is its time (for partitions);
+ * `key` (request spans only) names the open_requests row it supersedes, if there is one.
+ */
+export interface Encoded { line: string; rich: boolean; ms: number; key?: string }
 export type Item = Row | Encoded
 
 export interface BatchWriter {
   /** True once COPY is known to work: rows are then encoded when queued. */
   readonly encodes: boolean
   encode(table: Table, item: Item): Encoded
-  write(table: Table, items: Item[]): Promise<void>
+  /** Writes a batch; in its transaction, deletes the open_requests rows named by `supersede`. */
+  write(table: Table, items: Item[], supersede?: string[]): Promise<void>
   /** COPY batches the database refused whole and that went through the stage instead. */
   readonly fallbacks: number
 }
@@ -41,7 +47,10 @@ export function createBatchWriter(sql: Sql, copy: boolean | 'auto' = 'auto'): Ba
     if ('line' in item) return item
     if (table === 'spans') {
       const r = item as SpanRow
-      return { line: spanCopyLine(r), rich: needsPricingOrRollup(r), ms: r.start_time.getTime() }
+      const encoded: Encoded = { line: spanCopyLine(r), rich: needsPricingOrRollup(r), ms: r.start_time.getTime() }
+      const key = requestKey(r)
+      if (key) encoded.key = key
+      return encoded
     }
     const r = item as LogRow
     return { line: logCopyLine(r), rich: false, ms: r.time.getTime() }
@@ -68,19 +77,23 @@ export function createBatchWriter(sql: Sql, copy: boolean | 'auto' = 'auto'): Ba
     await insertStagedSpans(tx) // also the statement after the COPY: see copyTransaction
   }
 
-  async function copySpans(items: Encoded[]) {
+  async function copySpans(items: Encoded[], supersede: string[]) {
     try {
       await copyTransaction(sql, async (copy, tx) => {
         const rich = items.filter((i) => i.rich)
         const plain = rich.length ? items.filter((i) => !i.rich) : items
         if (plain.length) await copy('telemetry.spans', SPAN_COLUMNS, plain)
         if (rich.length) await viaStage(copy, tx, rich)
-        else await tx`select 1`
+        else if (!supersede.length) await tx`select 1`
+        await supersedeOpenRows(tx, supersede)
       })
     } catch (err) {
       if (!isPostgresError(err)) throw err // connection trouble: the pipeline retries
       fallbacks++
-      await withPartitions(items.map((i) => i.ms), () => copyTransaction(sql, (copy, tx) => viaStage(copy, tx, items)))
+      await withPartitions(items.map((i) => i.ms), () => copyTransaction(sql, async (copy, tx) => {
+        await viaStage(copy, tx, items)
+        await supersedeOpenRows(tx, supersede)
+      }))
     }
   }
 
@@ -93,18 +106,28 @@ export function createBatchWriter(sql: Sql, copy: boolean | 'auto' = 'auto'): Ba
     get encodes() { return mode === true },
     get fallbacks() { return fallbacks },
     encode,
-    async write(table, items) {
+    async write(table, items, supersede = []) {
       if (await copyOn()) {
         const encoded = items.map((i) => encode(table, i))
-        return table === 'spans' ? copySpans(encoded) : copyLogs(encoded)
+        return table === 'spans' ? copySpans(encoded, supersede) : copyLogs(encoded)
       }
       // Never encoded: rows are encoded only once COPY is known to work.
       if (table === 'spans') {
         const rows = items as SpanRow[]
-        return withPartitions(rows.map((r) => r.start_time.getTime()), () => insertSpans(sql, rows))
+        const insert = supersede.length
+          ? () => transaction(sql, async (tx) => { await insertSpans(tx, rows); await supersedeOpenRows(tx, supersede) })
+          : () => insertSpans(sql, rows)
+        return withPartitions(rows.map((r) => r.start_time.getTime()), insert)
       }
       const rows = items as LogRow[]
       return withPartitions(rows.map((r) => r.time.getTime()), () => insertLogs(sql, rows))
     },
   }
 }
+
+/** The open_requests key of a request span (the only spans that have an open row). */
+export const requestKey = (r: SpanRow): string | undefined =>
+  r.kind === 'server' && r.function !== null ? spanKey(r.trace_id, r.span_id) : undefined
+
+/** The key of a queued span, encoded or not. */
+export const itemKey = (item: Item): string | undefined => ('line' in item ? item.key : requestKey(item as SpanRow))

@@ -18,6 +18,7 @@ interface StreamFacts {
  */
 export function streamOutcome(s: StreamFacts): Outcome {
   if (s.end_reason === 'done') return { label: 'done', tone: 'ok' }
+  if (s.end_reason === 'lost') return { label: 'lost', tone: 'bad' }
   if (s.end_reason === 'client_abort' || s.error_type === 'client_abort') return { label: 'client abort', tone: 'warn' }
   const label = s.error_type ?? s.end_reason ?? (s.status_code === 'unset' ? 'ok' : s.status_code)
   if (s.status_code === 'error' || s.end_reason === 'error' || (s.http_status ?? 0) >= 500) return { label, tone: 'bad' }

@@ -166,6 +166,8 @@ export interface HealthWindow {
   without_done: number
   aborted: number
   errors: number
+  /** Requests whose isolate died under them (counted in errors too). */
+  lost: number
   stalls: number
   error_rate: number | null
   /** Error rate divided by the error budget (1 − SLO): 1 spends the budget exactly on time. */

@@ -17,6 +17,8 @@ globalThis.addEventListener('unhandledrejection', (event) => {
   event.preventDefault()
   telemetry.logger.error(PROCESS_FAULT_MESSAGE, faultAttributes(event.reason))
 })
+// The platform is about to end this isolate: requests still open are ended as cut by shutdown, the queue written.
+globalThis.addEventListener('beforeunload', (event) => void telemetry.unload((event as CustomEvent).detail))
 
 // PORT is for running the entry by hand or in tests; on Supabase the runtime owns the socket.
 if (env.PORT) Deno.serve({ port: Number(env.PORT), hostname: env.HOST ?? '127.0.0.1' }, chat)

@@ -1,5 +1,6 @@
 // The streams explorer: request spans, filtered, sorted, paged by keyset (never OFFSET), so
-// page 500 costs what page 1 costs. A raw-span read, bounded by the time window.
+// page 500 costs what page 1 costs. A raw-span read, bounded by the time window, of the stored
+// spans and the lost requests not stored yet (telemetry.spans_and_lost).
 import type { Fragment } from 'postgres'
 import type { Filters } from '../filters.ts'
 import type { TimeWindow } from '../range.ts'
@@ -106,7 +107,7 @@ export async function listStreams(sql: Db, q: StreamQuery): Promise<StreamPage> 
            function, duration_ms, telemetry.request_status(http_status, status_code, end_reason) as status, status_code,
            model, ttfb_ms, input_tokens, output_tokens, cost_usd::float8 as cost_usd, error_type, user_id, session_id,
            end_reason, frames, stalls, http_status
-    from telemetry.spans
+    from telemetry.spans_and_lost
     where kind = 'server' and function is not null
       and start_time >= ${q.window.from} and start_time < ${q.window.to}
       ${f.function ? sql`and function = ${f.function}` : sql``}

@@ -1,4 +1,5 @@
 // SSE health for the runbook's "toggle if SSE instability detected", from the rollups.
+import type { Fragment } from 'postgres'
 import type { HealthWindow } from '../types.ts'
 import type { Db } from './rollups.ts'
 
@@ -27,6 +28,8 @@ interface Row {
   status: string
   requests: number
   stalls: number
+  /** Of `requests`: lost (their isolate died under them); status error. */
+  lost: number
 }
 
 function toWindow(label: string, minutes: number, rows: Row[], sloTarget: number): HealthWindow {
@@ -35,34 +38,55 @@ function toWindow(label: string, minutes: number, rows: Row[], sloTarget: number
   const requests = sum((r) => r.requests)
   const errors = sum((r) => r.requests, ['error'])
   const aborted = sum((r) => r.requests, ['aborted'])
+  const lost = sum((r) => r.lost)
   const errorRate = requests ? errors / requests : null
   return {
     label, minutes, requests,
     // A 4xx never opened a stream.
     streams: sum((r) => r.requests, ['ok', 'error', 'aborted']),
     without_done: errors + aborted,
-    aborted, errors,
+    aborted, errors, lost,
     stalls: sum((r) => r.stalls),
     error_rate: errorRate,
     burn_rate: errorRate === null ? null : errorRate / (1 - sloTarget),
   }
 }
 
+const LOST = 'isolate_lost'
+const lostSum = (sql: Db) => sql`(sum(requests) filter (where error_type = ${LOST}))::float8`
+
+/**
+ * Lost chats no live pipeline has stored as spans yet (telemetry.lost_requests), in the rollups'
+ * shape: an error each. `key` groups them as the rollup query beside it does.
+ */
+function lostNotStored(sql: Db, key: Fragment, since: Date, now: Date) {
+  return sql`
+    select ${key}, 'error', count(*)::float8, 0::float8, count(*)::float8
+    from telemetry.lost_requests
+    where function = 'chat' and start_time >= ${since} and start_time <= ${now}
+    group by 1`
+}
+
 /** Chat streams over the last 1 h, 6 h and 24 h, and hour by hour. */
 export async function health(sql: Db, sloTarget: number, now = new Date()): Promise<Health> {
   const since = new Date(Math.floor(now.getTime() / 60_000) * 60_000 - 1440 * 60_000)
-  const rows = await sql<{ t: Date; status: string; requests: number; stalls: number }[]>`
-    select date_bin('1 hour'::interval, bucket, 'epoch'::timestamptz) as t, status, sum(requests)::float8 as requests, sum(stalls)::float8 as stalls
+  const rows = await sql<{ t: Date; status: string; requests: number; stalls: number; lost: number }[]>`
+    select date_bin('1 hour'::interval, bucket, 'epoch'::timestamptz) as t, status, sum(requests)::float8 as requests,
+           sum(stalls)::float8 as stalls, ${lostSum(sql)} as lost
     from telemetry.rollup_minute
     where function = 'chat' and bucket >= ${since} and bucket <= ${now}
-    group by 1, 2`
+    group by 1, 2
+    union all
+    ${lostNotStored(sql, sql`date_bin('1 hour'::interval, start_time, 'epoch'::timestamptz)`, since, now)}`
   // Windows need minute precision at their start edge: read the minute rows for 1 h and 6 h.
-  const minuteRows = await sql<{ age: number; status: string; requests: number; stalls: number }[]>`
+  const minuteRows = await sql<{ age: number; status: string; requests: number; stalls: number; lost: number }[]>`
     select (extract(epoch from ${now}::timestamptz - bucket) / 60)::float8 as age, status,
-           sum(requests)::float8 as requests, sum(stalls)::float8 as stalls
+           sum(requests)::float8 as requests, sum(stalls)::float8 as stalls, ${lostSum(sql)} as lost
     from telemetry.rollup_minute
     where function = 'chat' and bucket > ${new Date(now.getTime() - 361 * 60_000)} and bucket <= ${now}
-    group by 1, 2`
+    group by 1, 2
+    union all
+    ${lostNotStored(sql, sql`(extract(epoch from ${now}::timestamptz - date_trunc('minute', start_time)) / 60)::float8`, new Date(now.getTime() - 361 * 60_000), now)}`
 
   const windows = WINDOWS.map(({ label, minutes }) =>
     toWindow(label, minutes, minutes === 1440 ? rows : minuteRows.filter((r) => r.age < minutes), sloTarget))

@@ -34,7 +34,7 @@ export async function getTrace(sql: Db, traceId: string, now = new Date()): Prom
            error_type, user_id, session_id, attributes, events,
            frame_offsets_ms, frames, bytes, end_reason, stalls, max_gap_ms, cost_usd::float8 as cost_usd,
            usage_estimated, http_status
-    from telemetry.spans
+    from telemetry.spans_and_lost -- a lost request not stored as a span yet is in the trace too
     where trace_id = ${traceId} and start_time >= ${since} and start_time <= ${until}
     order by start_time, span_id
   `

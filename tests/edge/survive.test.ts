@@ -86,8 +86,6 @@ it('shows a chat whose isolate was SIGKILLed mid-stream as lost: streams list, t
   const request = (trace.spans as TraceSpan[]).find((s) => s.name === 'POST /functions/v1/chat')!
   expect(request.end_reason).toBe('lost')
   expect(request.attributes['streamscope.instance.id']).toEqual(expect.any(String))
-  // What was written before the kill is there beside it.
-  expect((trace.spans as TraceSpan[]).map((s) => s.name)).toEqual(expect.arrayContaining(['insert messages']))
 
   // A chat on the replacement isolate puts its pipeline's heartbeat to work: it stores the lost
   // request as a span (counted in the rollups); shown once either way.

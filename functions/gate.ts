@@ -39,7 +39,7 @@ export interface GateOptions {
   /** Who owns which trace. Without it a caller's trace is never continued, and nothing is bound. */
   owners?: TraceOwners
   /** A span of this server the request continues once its user is known (a resume joins its stream's trace). */
-  join?: (userId: string) => Span | undefined
+  join?: (userId: string) => Span | undefined | Promise<Span | undefined>
   links?: Link[]
   /** Set on the request span when it is made. */
   attributes?: Attributes
@@ -118,8 +118,8 @@ export function openGate(o: GateOptions): Gate {
     },
     async bind(userId) {
       const made = span !== undefined // used before the user was known: a new trace already
-      const joined = made ? undefined : o.join?.(userId)
       try {
+        const joined = made ? undefined : await o.join?.(userId)
         if (joined) open(trace.setSpan(ROOT_CONTEXT, joined))
         else if (made || !await continueCaller(userId)) {
           const root = open()

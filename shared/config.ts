@@ -22,8 +22,10 @@ export interface Config extends ProjectKeys {
   resumeRetentionSeconds: number
   /** How long storing a finished answer is retried while the database is away (0 = one attempt). */
   storeRetrySeconds: number
-  /** How long a stream whose client went away waits for a resume before the upstream is aborted. */
+  /** How long a stream whose reader went away goes on being generated (for a resume) before it is cut. */
   resumeGraceSeconds: number
+  /** The frame log that lets any isolate resume a stream (functions/chat/frame-log.ts). */
+  resumeLog: ResumeLogConfig
   /** Streams / frame bytes held for resume per process, and bytes of one stream. */
   resumeMaxStreams: number
   resumeMaxBytes: number
@@ -67,6 +69,17 @@ export interface DatabaseConfig {
  * the platform's, so the pooler needs a name of its own.
  */
 export const DATABASE_URL_KEYS = ['STREAMSCOPE_DB_POOLER_URL', 'SUPABASE_DB_URL', 'DATABASE_URL'] as const
+
+export interface ResumeLogConfig {
+  /** The longest a delta waits before its batch is written, and the most frames in one batch. */
+  flushMs: number
+  maxFrames: number
+  /** A live stream's beat while no frame flows, and the silence after which it is taken for cut. */
+  beatSeconds: number
+  deadSeconds: number
+  /** A follower on another isolate polls this often while the log has nothing new. */
+  pollMs: number
+}
 
 export interface SimulatedConfig {
   ttfbMs: number
@@ -216,7 +229,14 @@ export function readConfig(env: Env, options: ReadOptions = {}): Config {
     historyTokenBudget: num('HISTORY_TOKEN_BUDGET', 8_000, 0, 10_000_000),
     heartbeatSeconds: num('HEARTBEAT_SECONDS', 15, 1, 3_600),
     resumeRetentionSeconds: num('RESUME_RETENTION_SECONDS', 120, 0, 86_400),
-    resumeGraceSeconds: num('RESUME_GRACE_SECONDS', 5, 0, 600, false),
+    resumeGraceSeconds: num('RESUME_GRACE_SECONDS', 120, 0, 3_600, false),
+    resumeLog: {
+      flushMs: num('RESUME_LOG_FLUSH_MS', 200, 1, 60_000),
+      maxFrames: num('RESUME_LOG_MAX_FRAMES', 64, 1, 100_000),
+      beatSeconds: num('RESUME_BEAT_SECONDS', 2, 0.05, 600, false),
+      deadSeconds: num('RESUME_DEAD_SECONDS', 10, 0.1, 3_600, false),
+      pollMs: num('RESUME_POLL_MS', 200, 1, 60_000),
+    },
     storeRetrySeconds: num('STORE_RETRY_SECONDS', 30, 0, 600, false),
     resumeMaxStreams: num('RESUME_MAX_STREAMS', 500, 1, 1_000_000),
     resumeMaxBytes: num('RESUME_MAX_BYTES', 32 * 1024 * 1024, 1_024, 2 ** 40),

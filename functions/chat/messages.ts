@@ -16,6 +16,14 @@ export interface NewMessage {
   idempotency_key?: string | null
 }
 
+/** The stream row a question's answer is logged under (stream-log-store.ts), made with the question. */
+export interface NewStream {
+  stream_id: string
+  trace_id: string
+  span_id: string
+  model: string
+}
+
 export function createMessageStore(sql: Sql) {
   return {
     async insert(message: NewMessage): Promise<string> {
@@ -32,14 +40,26 @@ export function createMessageStore(sql: Sql) {
     },
     /**
      * Stores the user's question unless one with the same Idempotency-Key is already
-     * stored: undefined then (a repeat of a request that did arrive).
+     * stored: undefined then (a repeat of a request that did arrive). With `stream`, the
+     * stream's log row is made in the same statement, so whoever finds the question finds it.
      */
-    async insertOnce(message: NewMessage): Promise<string | undefined> {
-      if (!message.idempotency_key) return this.insert(message)
+    async insertOnce(message: NewMessage, stream?: NewStream): Promise<string | undefined> {
+      if (!message.idempotency_key && !stream) return this.insert(message)
+      const once = message.idempotency_key
+        ? sql`on conflict (user_id, idempotency_key) where idempotency_key is not null do nothing`
+        : sql``
+      if (!stream) {
+        const [row] = await sql<{ id: string }[]>`insert into public.messages ${sql(message)} ${once} returning id`
+        return row?.id
+      }
       const [row] = await sql<{ id: string }[]>`
-        insert into public.messages ${sql(message)}
-        on conflict (user_id, idempotency_key) where idempotency_key is not null do nothing
-        returning id`
+        with question as (insert into public.messages ${sql(message)} ${once} returning id, user_id, session_id, idempotency_key),
+        log as (
+          insert into public.chat_streams (stream_id, user_id, session_id, trace_id, span_id, model, idempotency_key)
+          select ${stream.stream_id}::uuid, user_id, session_id, ${stream.trace_id}, ${stream.span_id}, ${stream.model}, idempotency_key
+          from question
+        )
+        select id from question`
       return row?.id
     },
     /** The session's latest messages, oldest first, as model input. */

@@ -2,7 +2,10 @@ import { ROOT_CONTEXT, trace, type Span, type Tracer } from '@opentelemetry/api'
 import { ATTR } from '../../shared/telemetry/attributes.ts'
 import { toSseBody } from './sse-body.ts'
 import type { ResumeBuffer } from './resume-buffer.ts'
+import type { StreamSource } from './source.ts'
 import type { AnswerRun } from './stream.ts'
+import { followStream, type FollowOptions } from './stream-follow.ts'
+import { spanOfStream, type StreamLogStore, type StreamRow } from './stream-log-store.ts'
 
 /** Which stream a resume names: by the id the server made (`x-stream-id`), or, as older clients do, by trace id. */
 export type ResumeTarget = { streamId: string; traceId?: undefined } | { traceId: string; streamId?: undefined }
@@ -35,19 +38,44 @@ export function toResumeRequest(headers: Headers): ResumeRequest {
   return { ok: true, resume: streamId !== null ? { streamId, fromSeq } : { traceId: traceId!, fromSeq } }
 }
 
+/** A stream a resume or a repeat names: held by this process, or logged by another isolate. */
+export type Located =
+  | { run: AnswerRun; userId: string; row?: undefined }
+  | { row: StreamRow; userId: string; run?: undefined }
+
 /**
- * The held stream a resume names, for `userId`: by stream id any user's (the caller
- * then gets 404 for another's), by trace id only the caller's own.
+ * The stream a resume names, for `userId`: by stream id any user's (the caller then gets 404
+ * for another's), held here or else from the frame log; by trace id only the caller's own,
+ * and only one held here.
  */
-export function findResumed(buffer: ResumeBuffer, target: ResumeTarget, userId: string) {
-  return target.streamId !== undefined ? buffer.get(target.streamId) : buffer.byTrace(userId, target.traceId)
+export async function locateStream(buffer: ResumeBuffer, store: StreamLogStore | undefined, target: ResumeTarget, userId: string): Promise<Located | undefined> {
+  if (target.streamId === undefined) return buffer.byTrace(userId, target.traceId)
+  const held = buffer.get(target.streamId)
+  if (held) return held
+  const row = await store?.byId(target.streamId)
+  return row ? { row, userId: row.user_id } : undefined
+}
+
+/** The stream's request span, for a resume of its owner to go under. */
+export const rootOf = (l: Located): Span => l.run?.root ?? spanOfStream(l.row!)
+
+/** What a connection reads for a located stream: the run itself, or its log followed from `fromSeq`. */
+export function toSource(l: Located, fromSeq: number, f: Omit<FollowOptions, 'stream' | 'fromSeq'>): StreamSource {
+  return l.run ?? followStream({ ...f, stream: l.row!, fromSeq })
+}
+
+/** Last-Event-ID beyond what the stream produced. A live logged stream may be ahead of its log. */
+export function isAhead(l: Located, fromSeq: number): number | undefined {
+  const last = l.run ? l.run.lastSeq() : l.row!.last_seq
+  if (fromSeq <= last || (l.row && l.row.status === 'live')) return undefined
+  return last
 }
 
 export interface ResumeAnswer {
   tracer: Tracer
   /** The resume request's span (already on the original trace when the stream was found at arrival). */
   root: Span
-  run: AnswerRun
+  run: StreamSource
   fromSeq: number
   heartbeatMs: number
   headers: Record<string, string>

@@ -1,6 +1,6 @@
 import { formatComment } from '../../shared/sse/frames.ts'
 import { createHeartbeat } from './heartbeat.ts'
-import type { AnswerRun, RunReader } from './stream.ts'
+import type { RunReader, StreamSource } from './source.ts'
 
 export type ReaderEnd = 'done' | 'client_abort' | 'evicted'
 
@@ -36,7 +36,7 @@ const encoder = new TextEncoder()
  * model read stays in flight; its frame answers the next read). Heartbeats therefore go out
  * only to a client that is reading, and never pile up. Per frame: no timer, no promise.
  */
-export function createSsePump(run: AnswerRun, o: SseBodyOptions): SsePump {
+export function createSsePump(run: StreamSource, o: SseBodyOptions): SsePump {
   let cursor = o.fromSeq
   let sent = 0
   let closed = false
@@ -108,7 +108,7 @@ export function createSsePump(run: AnswerRun, o: SseBodyOptions): SsePump {
 const pumps = new WeakMap<ReadableStream<Uint8Array>, SsePump>()
 
 /** The SSE body as a web ReadableStream (highWaterMark 0: a chunk is made only when one is read). */
-export function toSseBody(run: AnswerRun, o: SseBodyOptions): ReadableStream<Uint8Array> {
+export function toSseBody(run: StreamSource, o: SseBodyOptions): ReadableStream<Uint8Array> {
   const pump = createSsePump(run, o)
   let controller!: ReadableStreamDefaultController<Uint8Array>
   let resolvePull: (() => void) | undefined

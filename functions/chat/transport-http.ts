@@ -1,11 +1,11 @@
-import type { AnswerRun, RunReader } from './stream.ts'
+import type { RunReader, StreamSource } from './source.ts'
 
 /**
  * The backout transport: waits for the whole answer and returns it as one JSON document
  * (same run, same persistence and telemetry as the SSE path). A client that goes away
  * (request signal) cuts the run at once: a JSON answer is not resumable.
  */
-export async function answerAsJson(run: AnswerRun, signal: AbortSignal | undefined, headers: Record<string, string>): Promise<Response> {
+export async function answerAsJson(run: StreamSource, signal: AbortSignal | undefined, headers: Record<string, string>): Promise<Response> {
   const reader: RunReader = { evict() {}, progress() {} }
   run.attach(reader)
   const onAbort = () => run.detach(reader)

@@ -59,15 +59,17 @@ it('writes no open row for a request that ended before the batch, nor for a span
 
 it('shows an open request as lost once its instance is past its deadline, and a live pipeline stores it as a lost span once', async () => {
   const traceId = 'e'.repeat(32)
-  await db.sql`insert into telemetry.instances (instance_id, seen_at, expires_at) values ('dead', now() - interval '20 s', now() + interval '1 hour')`
+  // One instant for both rows, so the request's span from start to last heartbeat is exactly 10 s.
+  const [{ at }] = await db.sql<{ at: string }[]>`select now()::text as at`
+  await db.sql`insert into telemetry.instances (instance_id, seen_at, expires_at) values ('dead', ${at}::timestamptz - interval '20 s', now() + interval '1 hour')`
   await db.sql`insert into telemetry.open_requests (trace_id, span_id, name, start_time, function, user_id, instance_id)
-    values (${traceId}, ${'f'.repeat(16)}, 'POST /functions/v1/chat', now() - interval '30 s', 'chat', 'user-2', 'dead')`
+    values (${traceId}, ${'f'.repeat(16)}, 'POST /functions/v1/chat', ${at}::timestamptz - interval '30 s', 'chat', 'user-2', 'dead')`
   // Not yet past its deadline: still running, as far as anyone knows.
   expect(await db.sql`select 1 from telemetry.spans_and_lost where trace_id = ${traceId}`).toEqual([])
   await db.sql`update telemetry.instances set expires_at = now() - interval '1 ms' where instance_id = 'dead'`
   const [lost] = await db.sql`select end_reason, error_type, status_code, duration_ms, attributes from telemetry.spans_and_lost where trace_id = ${traceId}`
   expect(lost).toMatchObject({ end_reason: 'lost', error_type: 'isolate_lost', status_code: 'error', attributes: { 'streamscope.instance.id': 'dead' } })
-  expect(lost!.duration_ms).toBeGreaterThan(9_000) // ended, as far as anyone knows, at its last heartbeat
+  expect(Number(lost!.duration_ms)).toBe(10_000) // ended, as far as anyone knows, at its last heartbeat
 
   // Two live pipelines with requests on record both find it: it is stored once, counted once.
   const [one, two] = [telemetry('live-1', 300), telemetry('live-2', 300)]

@@ -9,13 +9,23 @@ export interface RunningServer {
 
 const ROOT = new URL('../..', import.meta.url).pathname
 
+/**
+ * The workers' environment without the settings that name a deployment: the shared edge stack
+ * (tests/support/edge-setup.ts) sets them in the process the workers fork from, and a server a test
+ * starts is configured only by what the test passes (without DATABASE_URL, its embedded default).
+ */
+function inherited(): NodeJS.ProcessEnv {
+  const { DATABASE_URL: _db, JWT_SECRET: _jwt, OPERATOR_TOKEN: _op, ...rest } = process.env
+  return rest
+}
+
 /** Starts `server/start.ts` (what `npm start` runs) as a child process and waits until it listens. */
 export async function startServer(env: Record<string, string>): Promise<RunningServer> {
   const port = await freePort()
   let out = ''
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/start.ts'], {
     cwd: ROOT,
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DEMO: '0', ...env },
+    env: { ...inherited(), PORT: String(port), HOST: '127.0.0.1', DEMO: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   child.stdout!.on('data', (d) => { out += d })

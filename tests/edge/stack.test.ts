@@ -99,7 +99,7 @@ describe('a chat through the gateway', () => {
       }
     })()
     const answers = await reporting(Promise.all(Array.from({ length: 20 }, () => chat({ max_tokens: 5 }).then((r) => r.text()))), '20 concurrent chats')
-    sampling = false
+      .finally(() => { sampling = false })
     await reporting(sampler, 'the last SHOW SERVERS sample')
     expect(answers.every((a) => framesOf(a).at(-1)?.event === 'chat.done')).toBe(true)
     expect(Math.max(...serversSeen)).toBeLessThanOrEqual(POOL_SIZE)

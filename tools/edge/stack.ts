@@ -39,6 +39,8 @@ export interface EdgeStackOptions {
   onIsolateOutput?: (id: string, line: string) => void
   /** Modules each isolate loads before its entry (a test's probe), paths from the repository root. */
   preloads?: string[]
+  /** 'direct': no pooler secret, so the isolates connect to SUPABASE_DB_URL (PostgreSQL itself), for comparison. */
+  isolateDatabase?: 'pooler' | 'direct'
 }
 
 export interface EdgeStack {
@@ -74,11 +76,12 @@ const FUNCTIONS = Object.keys(FUNCTION_ENTRIES)
  * get them: SUPABASE_DB_URL the direct connection (the platform sets it), the transaction
  * pooler as the secret the entries prefer.
  */
-export function isolateEnv(env: Record<string, string | undefined>, urls: { poolerUrl: string; directUrl: string }): Record<string, string> {
+export function isolateEnv(env: Record<string, string | undefined>, urls: { poolerUrl?: string; directUrl: string }): Record<string, string> {
   const out: Record<string, string> = { JWT_SECRET: DEV_JWT_SECRET }
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v
   out.SUPABASE_DB_URL = urls.directUrl
-  out.STREAMSCOPE_DB_POOLER_URL = urls.poolerUrl
+  if (urls.poolerUrl) out.STREAMSCOPE_DB_POOLER_URL = urls.poolerUrl
+  else delete out.STREAMSCOPE_DB_POOLER_URL
   return out
 }
 
@@ -111,7 +114,7 @@ export async function startEdgeStack(options: EdgeStackOptions = {}): Promise<Ed
       killEveryMs: settings.killEveryMs,
       log,
       launch: createDenoLauncher({
-        env: isolateEnv(env, { poolerUrl: pooler.url, directUrl: cluster.url }), graceMs: settings.graceMs, memoryMb: settings.memoryMb,
+        env: isolateEnv(env, { poolerUrl: options.isolateDatabase === 'direct' ? undefined : pooler.url, directUrl: cluster.url }), graceMs: settings.graceMs, memoryMb: settings.memoryMb,
         onOutput: options.onIsolateOutput, preloads: options.preloads,
       }),
     })

@@ -19,11 +19,16 @@ function inherited(): NodeJS.ProcessEnv {
   return rest
 }
 
-/** Starts `server/start.ts` (what `npm start` runs) as a child process and waits until it listens. */
-export async function startServer(env: Record<string, string>): Promise<RunningServer> {
+/**
+ * Starts `server/start.ts` (what `npm start` runs), or another entry, as a child process and
+ * waits until it prints its ready line.
+ */
+export async function startServer(
+  env: Record<string, string>, entry: { file: string; args?: string[]; ready: string } = { file: 'server/start.ts', ready: 'streamscope is up' },
+): Promise<RunningServer> {
   const port = await freePort()
   let out = ''
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/start.ts'], {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', entry.file, ...entry.args ?? []], {
     cwd: ROOT,
     env: { ...inherited(), PORT: String(port), HOST: '127.0.0.1', DEMO: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -32,7 +37,7 @@ export async function startServer(env: Record<string, string>): Promise<RunningS
   child.stderr!.on('data', (d) => { out += d })
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in 60 s:\n${out}`)), 60_000)
-    const check = () => { if (out.includes('streamscope is up')) { clearTimeout(timer); resolve() } }
+    const check = () => { if (out.includes(entry.ready)) { clearTimeout(timer); resolve() } }
     child.stdout!.on('data', check)
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited with ${code}:\n${out}`)) })
   })

@@ -169,12 +169,25 @@ describe('streamChat', () => {
     expect(result.text).toBe('12345678')
   })
 
-  it("surfaces stream_gone on a resume and stops (onGone: 'fail')", async () => {
+  it("keeps what arrived and surfaces stream_gone when a resume finds the stream gone (default onGone: 'keep')", async () => {
     const { events, calls, result } = await run([sse([delta(1, 'a')], { cut: true }), errorJson(410, 'stream_gone')])
     expect(calls).toHaveLength(2)
     expect(types(events)).toEqual(['open', 'delta', 'retry', 'gone', 'error'])
-    expect(events.find((e) => e.type === 'gone')).toEqual({ type: 'gone', trace_id: TRACE, last_seq: 1, action: 'fail' })
-    expect(result).toMatchObject({ text: 'a', error: { code: 'stream_gone', retryable: false } })
+    expect(events.find((e) => e.type === 'gone')).toEqual({ type: 'gone', trace_id: TRACE, last_seq: 1, action: 'keep' })
+    expect(result).toMatchObject({ text: 'a', partial: true, done: null, error: { code: 'stream_gone', retryable: false } })
+  })
+
+  it("takes onGone: 'fail' (the former name) as 'keep'", async () => {
+    const { events, result } = await run([sse([delta(1, 'a')], { cut: true }), errorJson(410, 'stream_gone')], { onGone: 'fail' })
+    expect(events.find((e) => e.type === 'gone')).toMatchObject({ action: 'keep' })
+    expect(result).toMatchObject({ text: 'a', partial: true, error: { code: 'stream_gone' } })
+  })
+
+  it('keeps the prefix when a resume ends with stream_cut (the server generating it stopped)', async () => {
+    const cutFrame = `event: error\ndata: ${JSON.stringify({ trace_id: TRACE, code: 'stream_cut', message: 'cut' })}\n\n`
+    const { events, result } = await run([sse([delta(1, 'a')], { cut: true }), sse([delta(1, 'a'), delta(2, 'b'), cutFrame])])
+    expect(types(events)).toEqual(['open', 'delta', 'retry', 'resume', 'delta', 'error'])
+    expect(result).toMatchObject({ text: 'ab', partial: true, done: null, error: { code: 'stream_cut', retryable: true } })
   })
 
   it("asks again as a new chat when allowed (onGone: 'restart'), starting the text over", async () => {

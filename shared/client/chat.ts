@@ -55,7 +55,7 @@ async function run(o: ChatOptions, signal: AbortSignal, emit: (e: ChatEvent) => 
   const maxAttempts = o.maxAttempts ?? RETRY_DEFAULTS.maxAttempts
   const backoff = { baseDelayMs: o.baseDelayMs ?? RETRY_DEFAULTS.baseDelayMs, maxDelayMs: o.maxDelayMs ?? RETRY_DEFAULTS.maxDelayMs, random }
   const fallbackAfter = o.sseFailuresBeforeFallback ?? 2
-  const onGone = o.onGone ?? 'fail'
+  const onGone = o.onGone === 'restart' ? 'restart' : 'keep'
 
   const endpoint = toEndpoint(o)
   const url = endpoint.functionUrl('chat')
@@ -84,7 +84,7 @@ async function run(o: ChatOptions, signal: AbortSignal, emit: (e: ChatEvent) => 
 
   const finish = (error: ErrorEvent | null, done: ChatResult['done'] = null): ChatResult => {
     if (error) emit(error)
-    return { text: state.text, trace_id: state.traceId, transport, done, error }
+    return { text: state.text, partial: done === null && state.text !== '', trace_id: state.traceId, transport, done, error }
   }
   const aborted = () => finish(toErrorEvent('aborted', String((signal.reason as Error)?.message ?? 'aborted'), state.traceId))
 
@@ -143,7 +143,7 @@ async function run(o: ChatOptions, signal: AbortSignal, emit: (e: ChatEvent) => 
         return aborted()
       case 'gone': {
         emit({ type: 'gone', trace_id: state.traceId, last_seq: state.lastSeq, action: onGone })
-        if (onGone === 'fail') return finish(outcome.event)
+        if (onGone === 'keep') return finish(outcome.event)
         // Asking again is a new chat: new trace, text from scratch, the question stored once more.
         trace = createTraceContext()
         idempotencyKey = crypto.randomUUID()

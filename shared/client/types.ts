@@ -41,15 +41,18 @@ export interface RetryEvent {
 }
 export interface ResumeEvent { type: 'resume'; from_seq: number }
 /**
- * The server no longer holds the stream being resumed (410 stream_gone). With `onGone: 'restart'`
- * the same request is sent again as a new chat: the text so far is void, deltas start again at seq 1.
+ * The server no longer has the stream being resumed (410 stream_gone: expired, or never logged).
+ * With `onGone: 'keep'` (the default) the chat ends with what arrived kept and an `error`; with
+ * `'restart'` the same request is sent again as a new chat: the text so far is void, deltas start
+ * again at seq 1.
  */
 export interface GoneEvent { type: 'gone'; trace_id: string | null; last_seq: number; action: GoneAction }
 
 export type ChatEvent = OpenEvent | DeltaEvent | DoneEvent | ErrorEvent | RetryEvent | ResumeEvent | GoneEvent
 
 export type RetryReason = 'network' | 'status_429' | 'status_5xx' | 'status_408' | 'stream_cut' | 'sequence_gap' | 'fallback_http'
-export type GoneAction = 'fail' | 'restart'
+/** `'fail'` is the former name of `'keep'`. */
+export type GoneAction = 'keep' | 'restart' | 'fail'
 
 /** How a request finds the functions and authenticates. */
 export type EndpointOptions =
@@ -99,7 +102,7 @@ export type ChatOptions = EndpointOptions & RetryOptions & ChatCallbacks & {
   signal?: AbortSignal
   /** A W3C traceparent to continue; default: a new trace per chat. */
   traceparent?: string
-  /** What to do when a resume finds the stream gone. Default 'fail': never re-ask the model silently. */
+  /** What to do when a resume finds the stream gone. Default 'keep': end with what arrived and the error; never re-ask the model silently. */
   onGone?: GoneAction
   /** 'auto' (default) starts with SSE and falls back to JSON; 'http' asks for JSON from the start. */
   transport?: 'auto' | Transport
@@ -122,6 +125,8 @@ export type ChatOptions = EndpointOptions & RetryOptions & ChatCallbacks & {
 export interface ChatResult {
   /** The answer: deltas in seq order, each once. */
   text: string
+  /** `text` is part of an answer that ended without `done` (an error after some deltas): show it with the error. */
+  partial: boolean
   trace_id: string | null
   transport: Transport | null
   done: DoneEvent | null

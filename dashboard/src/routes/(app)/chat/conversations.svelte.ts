@@ -133,7 +133,9 @@ export function applyEvent(turn: Turn, event: ChatEvent): void {
       turn.note = `reconnected: resumed from #${event.from_seq}`
       break
     case 'gone':
-      turn.note = `the server no longer holds this answer (after #${event.last_seq})`
+      turn.note = event.action === 'restart'
+        ? `the server no longer has this answer (after #${event.last_seq}); asking again`
+        : `the server no longer has the rest of this answer (after #${event.last_seq}); what arrived is kept`
       break
     case 'done':
       turn.status = 'done'

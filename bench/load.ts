@@ -81,6 +81,7 @@ log(`floor ${floor.url} (pid ${floor.pid}); real ${stack.baseUrl} (pid ${stack.p
 // No recycling during a measurement: a replaced isolate's CPU would drop out of the sum.
 const edge: EdgeStack | undefined = targets.includes('edge')
   ? await startEdgeStack({ isolates: Number(values['edge-isolates']), wallClockMs: 0, env: { ...LOAD_ENV, ...SIM }, log })
+    .catch(async (err: unknown) => { await floor.stop(); await stack.stop(); throw err })
   : undefined
 const edgeSql = edge ? postgres(edge.directUrl, { max: 2, onnotice: () => {} }) : undefined
 const edgePgPid = edge ? pidListeningOn(Number(new URL(edge.directUrl).port)) : undefined

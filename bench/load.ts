@@ -50,7 +50,9 @@ const durationMs = parseDuration(values.duration)
 const rampMs = parseDuration(values.ramp)
 const settleMs = parseDuration(values.settle)
 const PROVIDER_GAP_MS = 100
-const SIM = { SIM_TOKENS_PER_SECOND: '10', SIM_MIN_TOKENS: '2000', SIM_MAX_TOKENS: '2000', MAX_OUTPUT_TOKENS: '2000', SIM_TTFB_MS: '150' }
+// The load tool leaves every stream when a run ends; a server would otherwise go on generating
+// those answers for its reader-less grace (RESUME_GRACE_SECONDS), into the next target's run.
+const SIM = { SIM_TOKENS_PER_SECOND: '10', SIM_MIN_TOKENS: '2000', SIM_MAX_TOKENS: '2000', MAX_OUTPUT_TOKENS: '2000', SIM_TTFB_MS: '150', RESUME_GRACE_SECONDS: '0' }
 
 interface Row {
   target: Target

@@ -45,7 +45,9 @@ const log = (line: string) => process.stderr.write(`[bench:soak] ${line}\n`)
 
 // Answers of 10–60 s at 10 tokens/s: clients keep starting chats, so every per-chat structure
 // (resume buffer, spans, message rows, timers) is created and released thousands of times.
-const SIM = { SIM_TOKENS_PER_SECOND: '10', SIM_MIN_TOKENS: '100', SIM_MAX_TOKENS: '600', MAX_OUTPUT_TOKENS: '2000' }
+// The streams open when the run ends are left; without RESUME_GRACE_SECONDS 0 the Node server
+// would go on generating them into the edge stack's run.
+const SIM = { SIM_TOKENS_PER_SECOND: '10', SIM_MIN_TOKENS: '100', SIM_MAX_TOKENS: '600', MAX_OUTPUT_TOKENS: '2000', RESUME_GRACE_SECONDS: '0' }
 
 /** What a soak runs against: where to send load, what to sample, how to stop it. */
 interface Served {

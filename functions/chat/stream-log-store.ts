@@ -1,9 +1,12 @@
 import { trace, TraceFlags, type Span } from '@opentelemetry/api'
 import type { Sql } from 'postgres'
 import type { FrameBatch } from './frame-log.ts'
+import { groupCommit } from './group-commit.ts'
 
-// The SQL of the frame log (migrations/20261205000100_stream_frames.sql): one statement per
-// batch written, per stream looked up, per follower poll.
+// The SQL of the frame log (migrations/20261205000100_stream_frames.sql). The batches and beats
+// of all the isolate's streams go together (group-commit.ts): one statement carries every batch
+// that was waiting, however many streams; a stream's end is a statement of its own, as is a
+// lookup and a follower's poll.
 
 /** A stream as another isolate finds it. */
 export interface StreamRow {
@@ -35,23 +38,18 @@ export interface StreamLogSettings {
 
 const ROW = 'stream_id::text, user_id::text, trace_id, span_id, status, last_seq, terminal'
 
+/** Batches in one statement at most (its JSON parameter stays a few hundred KiB). */
+const MAX_BATCHES_PER_STATEMENT = 500
+
 export function createStreamLogStore(sql: Sql, s: StreamLogSettings) {
   /** Streams past retention are not found, even before they are forgotten. */
   const current = sql`beat_at >= now() - make_interval(secs => ${s.retentionSeconds}::float8)`
+  const writeBatch = groupCommit<{ streamId: string; b: FrameBatch }>({ flush: (items) => writeBatches(sql, items), maxItems: MAX_BATCHES_PER_STATEMENT })
   return {
     async write(streamId: string, b: FrameBatch): Promise<void> {
-      if (b.end) {
-        await sql`select public.end_chat_stream(${streamId}::uuid, ${b.firstSeq}::int, ${sql.json(b.deltas)}::jsonb,
-          ${b.lastSeq}::int, ${b.end.status}, ${b.end.terminal}, ${s.retentionSeconds}::float8)`
-      } else if (b.deltas.length) {
-        await sql`
-          with frames as (insert into public.chat_stream_frames (stream_id, first_seq, deltas)
-                          values (${streamId}::uuid, ${b.firstSeq}::int, ${sql.json(b.deltas)}::jsonb))
-          update public.chat_streams set last_seq = ${b.lastSeq}::int, beat_at = now()
-          where stream_id = ${streamId}::uuid and status = 'live'`
-      } else {
-        await sql`update public.chat_streams set beat_at = now() where stream_id = ${streamId}::uuid and status = 'live'`
-      }
+      if (!b.end) return writeBatch({ streamId, b })
+      await sql`select public.end_chat_stream(${streamId}::uuid, ${b.firstSeq}::int, ${sql.json(b.deltas)}::jsonb,
+        ${b.lastSeq}::int, ${b.end.status}, ${b.end.terminal}, ${s.retentionSeconds}::float8)`
     },
     async byId(streamId: string): Promise<StreamRow | undefined> {
       const [row] = await sql<StreamRow[]>`select ${sql.unsafe(ROW)} from public.chat_streams where stream_id = ${streamId}::uuid and ${current}`
@@ -82,3 +80,20 @@ export function createStreamLogStore(sql: Sql, s: StreamLogSettings) {
 }
 
 export type StreamLogStore = ReturnType<typeof createStreamLogStore>
+
+/**
+ * Several streams' batches (an empty one is a beat) in one statement. A batch whose stream row
+ * is gone is skipped rather than failing the others; a batch written again after a write whose
+ * outcome was unknown starts at the same seq and holds at least as much, so it replaces the row.
+ */
+function writeBatches(sql: Sql, items: { streamId: string; b: FrameBatch }[]) {
+  const rows = items.map(({ streamId, b }) => ({ s: streamId, f: b.firstSeq, d: b.deltas, l: b.lastSeq }))
+  return sql`
+    with b as (select * from jsonb_to_recordset(${sql.json(rows)}::jsonb) as t(s uuid, f int, d jsonb, l int)),
+    frames as (insert into public.chat_stream_frames (stream_id, first_seq, deltas)
+               select b.s, b.f, b.d from b join public.chat_streams c on c.stream_id = b.s
+               where jsonb_array_length(b.d) > 0
+               on conflict (stream_id, first_seq) do update set deltas = excluded.deltas)
+    update public.chat_streams c set last_seq = greatest(c.last_seq, b.l), beat_at = now()
+    from b where c.stream_id = b.s and c.status = 'live'`.then(() => {})
+}

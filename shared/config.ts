@@ -231,7 +231,7 @@ export function readConfig(env: Env, options: ReadOptions = {}): Config {
     resumeRetentionSeconds: num('RESUME_RETENTION_SECONDS', 120, 0, 86_400),
     resumeGraceSeconds: num('RESUME_GRACE_SECONDS', 120, 0, 3_600, false),
     resumeLog: {
-      flushMs: num('RESUME_LOG_FLUSH_MS', 200, 1, 60_000),
+      flushMs: num('RESUME_LOG_FLUSH_MS', 1000, 1, 60_000),
       maxFrames: num('RESUME_LOG_MAX_FRAMES', 64, 1, 100_000),
       beatSeconds: num('RESUME_BEAT_SECONDS', 2, 0.05, 600, false),
       deadSeconds: num('RESUME_DEAD_SECONDS', 10, 0.1, 3_600, false),

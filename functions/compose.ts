@@ -1,5 +1,5 @@
 import type { Sql } from 'postgres'
-import { readConfig, type Config, type Env } from '../shared/config.ts'
+import type { Config } from '../shared/config.ts'
 import { createTelemetry, type Telemetry } from '../shared/telemetry/telemetry.ts'
 import { createChatHandler } from './chat/handler.ts'
 import { withCors } from './cors.ts'
@@ -23,12 +23,11 @@ export interface Functions {
   fetch: Handler
 }
 
-/** Builds every function from the environment: what the Deno entries and the Node server share. */
-export function createFunctions(sql: Sql, env: Env, hooks: RuntimeHooks = {}): Functions {
-  const config = readConfig(env)
+/** Builds every function from its config (shared/config.ts): what the Deno entries and the Node server share. */
+export function createFunctions(sql: Sql, config: Config, hooks: RuntimeHooks = {}): Functions {
   const telemetry = createTelemetry({
     serviceName: 'streamscope-functions', sql, logLevel: config.logLevel, consoleLevel: config.consoleLevel,
-    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT || undefined, otlpHeaders: env.OTEL_EXPORTER_OTLP_HEADERS,
+    otlpEndpoint: config.otlp.endpoint || undefined, otlpHeaders: config.otlp.headers || undefined,
     lostAfterMs: config.telemetryLostAfterSeconds * 1000, waitUntil: hooks.waitUntil,
   })
   const providerOptions = { fetch: hooks.fetch }

@@ -1,21 +1,13 @@
 // Threshold alerts to a webhook: evaluated every `intervalMs` with the same rules as the
-// dashboard's banner (dashboard/src/lib/server/alert-rules.ts). One POST when an alert
-// starts and one when it ends; nothing in between, however long it lasts.
+// dashboard's banner (shared/alert-rules.ts). One POST when an alert starts and one when it
+// ends; nothing in between, however long it lasts.
 import type { Sql } from 'postgres'
-import { evaluateAlerts, thresholdsFromEnv, type AlertThresholds } from '../dashboard/src/lib/server/alert-rules.ts'
-import type { Alert } from '../dashboard/src/lib/types.ts'
+import { evaluateAlerts, type Alert } from '../shared/alert-rules.ts'
+import type { AlertsConfig } from '../shared/dashboard-config.ts'
 
-export interface AlertsOptions {
+/** The config's alerts section (webhookUrl '' = alerts are only shown on the dashboard), and the runtime. */
+export interface AlertsOptions extends AlertsConfig {
   sql: Sql
-  /** Unset: alerts are only shown on the dashboard. */
-  webhookUrl?: string
-  /** 0..1; null turns the rule off. */
-  errorRateThreshold?: number | null
-  /** USD since 00:00 UTC; null turns the rule off. */
-  dailySpendThreshold?: number | null
-  windowMinutes?: number
-  minRequests?: number
-  intervalMs?: number
   log?: (line: string) => void
   fetch?: typeof fetch
   /** The clock the rules read (tests move it). */
@@ -29,28 +21,8 @@ export interface AlertEvent {
   sent_at: string
 }
 
-/** startAlerts options from ALERT_WEBHOOK_URL, ALERT_ERROR_RATE, ALERT_DAILY_SPEND_USD, ALERT_WINDOW_MINUTES, ALERT_MIN_REQUESTS, ALERT_INTERVAL_MS. */
-export function alertOptionsFromEnv(env: Record<string, string | undefined>): Omit<AlertsOptions, 'sql'> {
-  const t = thresholdsFromEnv(env)
-  const interval = Number(env.ALERT_INTERVAL_MS ?? 30_000)
-  if (!Number.isInteger(interval) || interval < 1000) throw new Error(`ALERT_INTERVAL_MS must be an integer ≥ 1000, got "${env.ALERT_INTERVAL_MS}"`)
-  return {
-    webhookUrl: env.ALERT_WEBHOOK_URL || undefined,
-    errorRateThreshold: t.errorRate,
-    dailySpendThreshold: t.dailySpend,
-    windowMinutes: t.windowMinutes,
-    minRequests: t.minRequests,
-    intervalMs: interval,
-  }
-}
-
 export function startAlerts(options: AlertsOptions): { stop(): Promise<void>; check(): Promise<Alert[]> } {
-  const thresholds: AlertThresholds = {
-    errorRate: options.errorRateThreshold === undefined ? 0.05 : options.errorRateThreshold,
-    dailySpend: options.dailySpendThreshold ?? null,
-    windowMinutes: options.windowMinutes ?? 5,
-    minRequests: options.minRequests ?? 20,
-  }
+  const { thresholds } = options
   const log = options.log ?? ((line: string) => console.error(`[alerts] ${line}`))
   const post = options.fetch ?? fetch
   // Alerts already announced, by id. An alert whose POST failed is not in here, so the
@@ -106,7 +78,7 @@ export function startAlerts(options: AlertsOptions): { stop(): Promise<void>; ch
     return running
   }
 
-  const timer = setInterval(() => { if (!stopped) void check() }, options.intervalMs ?? 30_000)
+  const timer = setInterval(() => { if (!stopped) void check() }, options.intervalMs)
   timer.unref()
   void check()
 

@@ -6,11 +6,11 @@ import { createServer } from 'node:http'
 import postgres from 'postgres'
 import { CLIENT_OPTIONS } from '../shared/db/client-options.ts'
 import { errorResponse } from '../shared/http/errors.ts'
-import { alertOptionsFromEnv, startAlerts } from './alerts.ts'
+import { startAlerts } from './alerts.ts'
 import { loadDashboard } from './dashboard.ts'
 import { dashboardOnlySettings } from './dashboard-only-env.ts'
 import { DEV_OPERATOR_TOKEN } from './dev-defaults.ts'
-import { retentionFromEnv, startMaintenance } from './maintenance.ts'
+import { startMaintenance } from './maintenance.ts'
 
 const log = (line: string) => console.error(`[dashboard] ${line}`)
 let settings
@@ -20,9 +20,9 @@ try {
   log((err as Error).message)
   process.exit(1)
 }
-const { env, databaseUrl, production } = settings
+const { dashboard: config, production } = settings
 
-const sql = postgres(databaseUrl, { max: 2, ...CLIENT_OPTIONS })
+const sql = postgres(config.databaseUrl, { max: 2, ...CLIENT_OPTIONS })
 const [{ migrated }] = await sql`select to_regclass('telemetry.settings') is not null as migrated`.catch((err: Error) => {
   log(`cannot reach DATABASE_URL: ${err.message}`)
   process.exit(1)
@@ -32,11 +32,9 @@ if (!migrated) {
   process.exit(1)
 }
 
-// The dashboard reads its settings at request time through $env/dynamic/private.
-Object.assign(process.env, env)
-const dashboard = await loadDashboard(log)
-const maintenance = startMaintenance(sql, { retentionDays: retentionFromEnv(env), log })
-const alerts = startAlerts({ sql, ...alertOptionsFromEnv(env), log })
+const dashboard = await loadDashboard(config, log)
+const maintenance = startMaintenance(sql, { retentionDays: config.retentionDays, log })
+const alerts = startAlerts({ sql, ...config.alerts, log })
 
 /** What `npm start` serves beside the dashboard, answered as the functions answer an unknown route. */
 const NOT_HERE = /^\/(functions|local-auth)(\/|$|\?)/
@@ -52,7 +50,7 @@ const server = createServer((req, res) => {
 await new Promise<void>((resolve) => server.listen(settings.port, settings.host, resolve))
 const { port } = server.address() as { port: number }
 console.log(`streamscope dashboard is up on http://${settings.host}:${port}/ (${production ? 'production' : 'development'}; DATABASE_URL)`)
-if (env.OPERATOR_TOKEN === DEV_OPERATOR_TOKEN) console.log(`  operator token  ${DEV_OPERATOR_TOKEN} (development default; set OPERATOR_TOKEN)`)
+if (config.operatorToken === DEV_OPERATOR_TOKEN) console.log(`  operator token  ${DEV_OPERATOR_TOKEN} (development default; set OPERATOR_TOKEN)`)
 
 async function shutdown() {
   await maintenance.stop()

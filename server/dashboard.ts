@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { DashboardConfig } from '../shared/dashboard-config.ts'
+import { provideDashboardConfig } from '../shared/dashboard-handoff.ts'
 
 const ROOT = new URL('..', import.meta.url).pathname
 const HANDLER = join(ROOT, 'dashboard/build/handler.js')
@@ -46,8 +48,11 @@ async function withBuildLock(fn: () => void) {
   }
 }
 
-/** Builds the dashboard when its build is missing or older than its sources, then loads it. */
-export async function loadDashboard(log: (line: string) => void): Promise<NodeHandler> {
+/**
+ * Builds the dashboard when its build is missing or older than its sources, then loads it with
+ * `config`: handed over before the handler is imported, because its start-up hook reads it.
+ */
+export async function loadDashboard(config: DashboardConfig, log: (line: string) => void): Promise<NodeHandler> {
   if (isStale()) {
     await withBuildLock(() => {
       if (!isStale()) return // another process built it while we waited
@@ -56,6 +61,7 @@ export async function loadDashboard(log: (line: string) => void): Promise<NodeHa
       if (build.status !== 0) throw new Error('dashboard build failed')
     })
   }
+  provideDashboardConfig(config)
   const { handler } = await import(HANDLER) as { handler: NodeHandler }
   return handler
 }

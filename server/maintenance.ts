@@ -2,8 +2,9 @@ import type { Sql } from 'postgres'
 
 export interface MaintenanceOptions {
   /**
-   * TELEMETRY_RETENTION_DAYS: day partitions of spans and logs older than this are dropped. Written
-   * to telemetry.settings on every pass, so the pg_cron job keeps it too; unset = the row's value.
+   * The config's retentionDays (TELEMETRY_RETENTION_DAYS): day partitions of spans and logs older
+   * than this are dropped. Written to telemetry.settings on every pass, so the pg_cron job keeps it
+   * too; unset = the row's value.
    */
   retentionDays?: number
   /** Rollup rows (rollup_minute…) older than this are deleted; unset = the row's value (400). */
@@ -26,12 +27,6 @@ export interface Maintenance {
   /** One pass now (also what the timer runs); never throws, resolves undefined on failure. */
   runOnce(): Promise<MaintenanceResult | undefined>
   stop(): Promise<void>
-}
-
-/** TELEMETRY_RETENTION_DAYS as the option: undefined when unset, so the database's setting stands. */
-export function retentionFromEnv(env: Record<string, string | undefined>): number | undefined {
-  const raw = env.TELEMETRY_RETENTION_DAYS
-  return raw === undefined || raw === '' ? undefined : Number(raw)
 }
 
 function days(name: string, value: number | undefined): number | undefined {

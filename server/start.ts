@@ -4,51 +4,35 @@ import { createServer } from 'node:http'
 import { getRequestListener } from '@hono/node-server'
 import { migrate } from '../shared/db/migrate.ts'
 import { createFunctions } from '../functions/compose.ts'
+import { readServerConfig } from './config.ts'
 import { loadDashboard } from './dashboard.ts'
-import { LOCAL_DB_DIR, openDatabase } from './database.ts'
+import { openDatabase } from './database.ts'
 import { installLastResort, recordingTraceId, requestScope } from './last-resort.ts'
 import { startDemoTraffic } from './demo-traffic.ts'
 import { readMigrations } from './migrations.ts'
-import { retentionFromEnv, startMaintenance } from './maintenance.ts'
-import { alertOptionsFromEnv, startAlerts } from './alerts.ts'
+import { startMaintenance } from './maintenance.ts'
+import { startAlerts } from './alerts.ts'
 import { DEV_JWT_SECRET, DEV_OPERATOR_TOKEN } from './dev-defaults.ts'
-import { createLocalAuth, localAuthEnabled } from './local-auth.ts'
+import { createLocalAuth } from './local-auth.ts'
 import { withNodeSse } from './sse-writer.ts'
 
 const t0 = performance.now()
 const log = (line: string) => console.error(`[streamscope] ${line}`)
 
-const env: Record<string, string | undefined> = {
-  JWT_SECRET: DEV_JWT_SECRET,
-  OPERATOR_TOKEN: DEV_OPERATOR_TOKEN,
-  ...process.env,
-}
-const port = Number(env.PORT ?? 54321)
-const host = env.HOST ?? '127.0.0.1'
-const demo = env.DEMO !== '0'
-if (demo) {
-  // The demo shows the error charts with something in them.
-  env.SIM_FAILURE_RATE ??= '0.02'
-  env.SIM_MID_STREAM_FAILURE_RATE ??= '0.02'
-  // A few streams a second would bury the banner; the logs table still gets every line.
-  env.LOG_CONSOLE_LEVEL ??= 'warn'
-}
+const config = readServerConfig(process.env)
+const { port, host, demo, localDbDir } = config
+const { jwtSecret } = config.functions
 
-const localDir = env.LOCAL_DB_DIR ?? LOCAL_DB_DIR
-const db = await openDatabase(env.DATABASE_URL, localDir, log)
+const db = await openDatabase(config.dashboard.databaseUrl || undefined, localDbDir, log)
 const applied = await migrate(db.sql, await readMigrations())
 if (applied.length) log(`applied migrations: ${applied.join(', ')}`)
-const app = createFunctions(db.sql, env)
+const app = createFunctions(db.sql, config.functions)
 const lastResort = installLastResort(app.telemetry.logger)
 
-// The dashboard reads these at request time through $env/dynamic/private.
-process.env.DATABASE_URL = db.url
-process.env.OPERATOR_TOKEN = env.OPERATOR_TOKEN
-// Operators sign in with the project's JWTs too: the dashboard verifies them like the functions.
-if (app.config.jwtSecret) process.env.JWT_SECRET = app.config.jwtSecret
-const dashboard = await loadDashboard(log)
+// The dashboard connects to this server's database (the embedded one when DATABASE_URL is unset).
+const dashboard = await loadDashboard({ ...config.dashboard, databaseUrl: db.url }, log)
 const functions = getRequestListener(withNodeSse(recordingTraceId(app.fetch)), { overrideGlobalObjects: false })
-const localAuth = getRequestListener(createLocalAuth({ jwtSecret: app.config.jwtSecret, enabled: localAuthEnabled(env, app.config.jwtSecret) }), { overrideGlobalObjects: false })
+const localAuth = getRequestListener(createLocalAuth({ jwtSecret, enabled: config.localAuth }), { overrideGlobalObjects: false })
 
 const route: Parameters<typeof createServer>[1] = (req, res) => {
   if (req.url?.startsWith('/functions/')) return void functions(req, res)
@@ -63,22 +47,22 @@ await new Promise<void>((resolve) => server.listen(port, host, resolve))
 const baseUrl = `http://${host}:${port}`
 
 // Partitions ahead of the clock, retention by whole-day partition drops, rollup pruning.
-const maintenance = startMaintenance(db.sql, { retentionDays: retentionFromEnv(env), log })
+const maintenance = startMaintenance(db.sql, { retentionDays: config.dashboard.retentionDays, log })
 // Error-rate and daily-spend thresholds: shown on the dashboard, POSTed to ALERT_WEBHOOK_URL.
-const alerts = startAlerts({ sql: db.sql, ...alertOptionsFromEnv(env), log })
+const alerts = startAlerts({ sql: db.sql, ...config.dashboard.alerts, log })
 
-const traffic = demo ? startDemoTraffic({ baseUrl, jwtSecret: app.config.jwtSecret }) : undefined
+const traffic = demo ? startDemoTraffic({ baseUrl, jwtSecret }) : undefined
 
 // A secret is printed only while it is the published development default; a configured one never.
 const shown = (value: string | undefined, dev: string, hint: string) =>
   value === dev ? `${value} (development default${hint})` : 'configured (not shown)'
 console.log(`
-streamscope is up in ${Math.round(performance.now() - t0)} ms on ${db.kind === 'embedded' ? `embedded PostgreSQL (${localDir})` : 'PostgreSQL (DATABASE_URL)'}
+streamscope is up in ${Math.round(performance.now() - t0)} ms on ${db.kind === 'embedded' ? `embedded PostgreSQL (${localDbDir})` : 'PostgreSQL (DATABASE_URL)'}
 
   dashboard       ${baseUrl}/
   chat function   POST ${baseUrl}/functions/v1/chat
-  operator token  ${shown(env.OPERATOR_TOKEN, DEV_OPERATOR_TOKEN, '; set OPERATOR_TOKEN')}
-  JWT secret      ${shown(env.JWT_SECRET, DEV_JWT_SECRET, '')}
+  operator token  ${shown(config.dashboard.operatorToken, DEV_OPERATOR_TOKEN, '; set OPERATOR_TOKEN')}
+  JWT secret      ${shown(jwtSecret, DEV_JWT_SECRET, '')}
   user token      npm run -s token -- --sub <uuid>
   demo traffic    ${demo ? 'on (DEMO=0 turns it off)' : 'off'}
 

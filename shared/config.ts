@@ -1,9 +1,13 @@
 /**
  * The functions' settings, read once from the environment by the entry file and
  * validated here. A bad value fails at start with every problem listed, not at the
- * first request that happens to need it.
+ * first request that happens to need it. `npm start` reads them with the dashboard's
+ * (shared/dashboard-config.ts) through one reader: server/config.ts.
  */
 import { projectKeysFromEnv, type ProjectKeys } from './auth/keys.ts'
+import { createEnvReader, type Env, type EnvReader } from './env-reader.ts'
+
+export { ConfigError, type Env } from './env-reader.ts'
 
 export interface Config extends ProjectKeys {
   jwtAudience: string
@@ -34,7 +38,7 @@ export interface Config extends ProjectKeys {
   embed: EmbedConfig
   rateLimit: RateLimitConfig
   /** Environment override of the `chat_transport` flag ('' = use the database flag). */
-  chatTransportOverride: '' | 'sse' | 'http'
+  chatTransportOverride: (typeof CHAT_TRANSPORTS)[number]
   /** How long a feature flag read from the database is reused before it is read again. */
   flagCacheSeconds: number
   realtime: RealtimeConfig
@@ -49,6 +53,14 @@ export interface Config extends ProjectKeys {
   telemetryLostAfterSeconds: number
   simulated: SimulatedConfig
   database: DatabaseConfig
+  otlp: OtlpConfig
+}
+
+/** Spans also exported over OTLP/HTTP when `endpoint` is set. */
+export interface OtlpConfig {
+  endpoint: string
+  /** OTEL_EXPORTER_OTLP_HEADERS as given: `key=value,key=value`. */
+  headers: string
 }
 
 /** The functions' own PostgreSQL client (shared/db/open.ts opens it). */
@@ -126,12 +138,10 @@ export interface RealtimeConfig {
   serviceKey: string
 }
 
-export type Env = Record<string, string | undefined>
-
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error'
+export const CHAT_TRANSPORTS = ['', 'sse', 'http'] as const
+export const DEFAULT_JWT_AUDIENCE = 'authenticated'
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const
-
-export class ConfigError extends Error {}
 
 export interface ReadOptions {
   /** The caller opens the functions' database from this config: a URL is one of the problems. */
@@ -139,48 +149,15 @@ export interface ReadOptions {
 }
 
 export function readConfig(env: Env, options: ReadOptions = {}): Config {
-  const problems: string[] = []
-  const str = (key: string, fallback?: string): string => {
-    const v = env[key] ?? fallback
-    if (v === undefined || v === '') problems.push(`${key} is required`)
-    return v ?? ''
-  }
-  const num = (key: string, fallback: number, min: number, max: number, integer = true): number => {
-    const raw = env[key]
-    if (raw === undefined || raw === '') return fallback
-    const v = Number(raw)
-    if (!Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
-      problems.push(`${key} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got "${raw}"`)
-      return fallback
-    }
-    return v
-  }
-  const oneOf = <T extends string>(key: string, values: readonly T[], fallback: T): T => {
-    const v = (env[key] ?? fallback) as T
-    if (!values.includes(v)) problems.push(`${key} must be one of ${values.join(', ')}, got "${v}"`)
-    return v
-  }
+  const reader = createEnvReader(env)
+  const config = functionsSettings(reader, options)
+  reader.check()
+  return config
+}
 
-  const bool = (key: string, fallback: boolean): boolean => {
-    const raw = env[key]
-    if (raw === undefined || raw === '') return fallback
-    if (['1', 'true', 'yes', 'on'].includes(raw.toLowerCase())) return true
-    if (['0', 'false', 'no', 'off'].includes(raw.toLowerCase())) return false
-    problems.push(`${key} must be true/false/1/0, got "${raw}"`)
-    return fallback
-  }
-  const url = (key: string, fallback = ''): string => {
-    const v = env[key] ?? fallback
-    if (v === '') return ''
-    try {
-      const u = new URL(v)
-      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error()
-    } catch {
-      problems.push(`${key} must be an http(s) URL, got "${v}"`)
-    }
-    return v.replace(/\/+$/, '')
-  }
-
+/** The functions' section of a config, its problems noted in `reader` (server/config.ts reads it with the dashboard's). */
+export function functionsSettings(reader: EnvReader, options: ReadOptions = {}): Config {
+  const { env, problems, str, num, oneOf, bool, url } = reader
   const databaseSource = DATABASE_URL_KEYS.find((key) => env[key]) ?? ''
   const database: DatabaseConfig = {
     url: databaseSource ? env[databaseSource]! : '',
@@ -219,7 +196,7 @@ export function readConfig(env: Env, options: ReadOptions = {}): Config {
   if (!corsAllowedOrigins.length) problems.push('CORS_ALLOWED_ORIGINS must name at least one origin, or *')
   const config: Config = {
     ...keys.keys,
-    jwtAudience: str('JWT_AUDIENCE', 'authenticated'),
+    jwtAudience: str('JWT_AUDIENCE', DEFAULT_JWT_AUDIENCE),
     provider,
     defaultModel,
     modelAllowlist: [...new Set([defaultModel, ...allow])],
@@ -254,7 +231,7 @@ export function readConfig(env: Env, options: ReadOptions = {}): Config {
       requestsPerMinute: num('RATE_LIMIT_RPM', 60, 0, 1_000_000),
       tokensPerMinute: num('RATE_LIMIT_TPM', 100_000, 0, 1_000_000_000),
     },
-    chatTransportOverride: oneOf('CHAT_TRANSPORT', ['', 'sse', 'http'] as const, ''),
+    chatTransportOverride: oneOf('CHAT_TRANSPORT', CHAT_TRANSPORTS, ''),
     flagCacheSeconds: num('FLAG_CACHE_SECONDS', 5, 0, 3_600, false),
     realtime,
     captureContent: bool('CAPTURE_CONTENT', false),
@@ -272,8 +249,8 @@ export function readConfig(env: Env, options: ReadOptions = {}): Config {
       seed: num('SIM_SEED', 1, 0, 2 ** 31),
     },
     database,
+    otlp: { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '', headers: env.OTEL_EXPORTER_OTLP_HEADERS ?? '' },
   }
   if (config.simulated.minTokens > config.simulated.maxTokens) problems.push('SIM_MIN_TOKENS must not exceed SIM_MAX_TOKENS')
-  if (problems.length) throw new ConfigError(`invalid configuration:\n  - ${[...new Set(problems)].join('\n  - ')}`)
   return config
 }

@@ -1,6 +1,6 @@
 import { error, json, redirect, type Handle, type HandleServerError, type RequestEvent, type ServerInit } from '@sveltejs/kit'
 import { building } from '$app/environment'
-import { env } from '$env/dynamic/private'
+import { dashboardConfig } from '$shared/dashboard-handoff'
 import { apiError } from '$lib/server/api'
 import { DatabaseError } from '$lib/server/db'
 import { recognise, throttle, type Recognised } from '$lib/server/operator-auth'
@@ -13,7 +13,7 @@ const OPEN = new Set(['/login', '/logout'])
 /**
  * The user-facing apps (routes/(app)): prerendered static pages that sign in with a user JWT, not
  * the operator token, and show no telemetry. Let through before anything reads the operator
- * session, because prerendering cannot read $env/dynamic/private.
+ * session, because prerendering runs without the settings the Node entry hands over.
  */
 const PUBLIC = /^\/(chat|embed)(\/|$)/
 
@@ -36,10 +36,10 @@ function crossSiteForm(request: Request, host: string): boolean {
   }
 }
 
-/** At start (adapter-node loads the handler): a weak OPERATOR_TOKEN or a bad limit stops the dashboard with the reason. */
+/** At start (adapter-node loads the handler): missing settings or a weak OPERATOR_TOKEN stop the dashboard with the reason. */
 export const init: ServerInit = () => {
   if (building) return
-  assertOperatorToken(env.OPERATOR_TOKEN)
+  assertOperatorToken(dashboardConfig().operatorToken)
   throttle()
 }
 

@@ -6,7 +6,8 @@ import { freshDatabase, type TestDatabase } from '../support/db.ts'
 import { freePort } from '../support/pg-cluster.ts'
 import { createTelemetryPipeline } from '../../shared/telemetry/pipeline.ts'
 import type { SpanRow } from '../../shared/telemetry/rows.ts'
-import { startAlerts, alertOptionsFromEnv, type AlertEvent } from '../../server/alerts.ts'
+import { startAlerts, type AlertEvent } from '../../server/alerts.ts'
+import { readDashboardConfig } from '../../shared/dashboard-config.ts'
 
 let db: TestDatabase
 let receiver: Server
@@ -63,7 +64,7 @@ describe('startAlerts', () => {
     const logs: string[] = []
     failNext = 1
     const alerts = startAlerts({
-      sql: db.sql, webhookUrl: url, errorRateThreshold: 0.1, dailySpendThreshold: null, windowMinutes: 5, minRequests: 20,
+      sql: db.sql, webhookUrl: url, thresholds: { errorRate: 0.1, dailySpend: null, windowMinutes: 5, minRequests: 20 },
       intervalMs: 3_600_000, now: () => now, log: (l) => logs.push(l),
     })
     await alerts.check()
@@ -87,7 +88,7 @@ describe('startAlerts', () => {
   it('posts a daily spend alert with the day in its id', async () => {
     received.length = 0
     const alerts = startAlerts({
-      sql: db.sql, webhookUrl: url, errorRateThreshold: null, dailySpendThreshold: 1, intervalMs: 3_600_000,
+      sql: db.sql, webhookUrl: url, thresholds: { errorRate: null, dailySpend: 1, windowMinutes: 5, minRequests: 20 }, intervalMs: 3_600_000,
       now: () => new Date(MINUTE.getTime() + 30_000), log: () => {},
     })
     const firing = await alerts.check()
@@ -101,11 +102,12 @@ describe('startAlerts', () => {
   })
 
   it('reads its settings from the environment and refuses bad ones', () => {
-    expect(alertOptionsFromEnv({ ALERT_WEBHOOK_URL: url, ALERT_ERROR_RATE: '0.02', ALERT_DAILY_SPEND_USD: '50' })).toMatchObject({
-      webhookUrl: url, errorRateThreshold: 0.02, dailySpendThreshold: 50, windowMinutes: 5, minRequests: 20, intervalMs: 30_000,
+    const alerts = (env: Record<string, string>) => readDashboardConfig(env).alerts
+    expect(alerts({ ALERT_WEBHOOK_URL: url, ALERT_ERROR_RATE: '0.02', ALERT_DAILY_SPEND_USD: '50' })).toEqual({
+      webhookUrl: url, thresholds: { errorRate: 0.02, dailySpend: 50, windowMinutes: 5, minRequests: 20 }, intervalMs: 30_000,
     })
-    expect(alertOptionsFromEnv({ ALERT_ERROR_RATE: 'off' }).errorRateThreshold).toBeNull()
-    expect(() => alertOptionsFromEnv({ ALERT_ERROR_RATE: '5' })).toThrow(/ALERT_ERROR_RATE/)
-    expect(() => alertOptionsFromEnv({ ALERT_INTERVAL_MS: '10' })).toThrow(/ALERT_INTERVAL_MS/)
+    expect(alerts({})).toEqual({ webhookUrl: '', thresholds: { errorRate: 0.05, dailySpend: null, windowMinutes: 5, minRequests: 20 }, intervalMs: 30_000 })
+    expect(alerts({ ALERT_ERROR_RATE: 'off' }).thresholds.errorRate).toBeNull()
+    expect(() => alerts({ ALERT_ERROR_RATE: '5', ALERT_INTERVAL_MS: '10' })).toThrow(/ALERT_ERROR_RATE must be a share in \(0, 1\][^]*ALERT_INTERVAL_MS must be an integer/)
   })
 })

@@ -10,9 +10,9 @@ export interface RunningServer {
 const ROOT = new URL('../..', import.meta.url).pathname
 
 /**
- * The workers' environment without the settings that name a deployment: the shared edge stack
- * (tests/support/edge-setup.ts) sets them in the process the workers fork from, and a server a test
- * starts is configured only by what the test passes (without DATABASE_URL, its embedded default).
+ * The workers' environment without the settings that name a deployment (the shell running the
+ * tests may set them): a server a test starts is configured only by what the test passes (without
+ * DATABASE_URL, its embedded default).
  */
 function inherited(): NodeJS.ProcessEnv {
   const { DATABASE_URL: _db, JWT_SECRET: _jwt, OPERATOR_TOKEN: _op, ...rest } = process.env

@@ -7,10 +7,11 @@ import { getRequestListener } from '@hono/node-server'
 import postgres, { type Sql } from 'postgres'
 import type { Server } from 'node:http'
 import { migrate } from '../../shared/db/migrate.ts'
+import { readDashboardConfig } from '../../shared/dashboard-config.ts'
 import { loadDashboard } from '../../server/dashboard.ts'
 import { DEV_JWT_SECRET, DEV_OPERATOR_TOKEN } from '../../server/dev-defaults.ts'
 import { createLocalAuth, localAuthEnabled } from '../../server/local-auth.ts'
-import { retentionFromEnv, startMaintenance, type Maintenance } from '../../server/maintenance.ts'
+import { startMaintenance, type Maintenance } from '../../server/maintenance.ts'
 import { readMigrations } from '../../server/migrations.ts'
 import { embeddedPgBin, findPgBin, startCluster, type Cluster } from '../../server/pg-cluster.ts'
 import { createDenoLauncher, FUNCTION_ENTRIES } from './deno-isolate.ts'
@@ -120,14 +121,14 @@ export async function startEdgeStack(options: EdgeStackOptions = {}): Promise<Ed
     })
     undo.push(() => pool.stop())
 
-    // The dashboard reads these at request time ($env/dynamic/private), as under `npm start`.
-    process.env.DATABASE_URL = cluster.url
-    process.env.OPERATOR_TOKEN = env.OPERATOR_TOKEN ?? DEV_OPERATOR_TOKEN
-    process.env.JWT_SECRET = env.JWT_SECRET ?? DEV_JWT_SECRET
-    const [dashboard] = await Promise.all([loadDashboard(log), pool.start()])
+    // The dashboard runs with this process's environment, on the stack's database and with its credentials.
+    const dashboardConfig = readDashboardConfig({
+      ...process.env, DATABASE_URL: cluster.url, OPERATOR_TOKEN: env.OPERATOR_TOKEN ?? DEV_OPERATOR_TOKEN, JWT_SECRET: env.JWT_SECRET ?? DEV_JWT_SECRET,
+    })
+    const [dashboard] = await Promise.all([loadDashboard(dashboardConfig, log), pool.start()])
 
     // What pg_cron does on Supabase: partitions ahead of the clock, retention.
-    const maintenance: Maintenance = startMaintenance(sql, { retentionDays: retentionFromEnv(env), log })
+    const maintenance: Maintenance = startMaintenance(sql, { retentionDays: readDashboardConfig(env).retentionDays, log })
     undo.push(() => maintenance.stop())
 
     const jwtSecret = env.JWT_SECRET ?? DEV_JWT_SECRET

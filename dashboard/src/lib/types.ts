@@ -189,14 +189,4 @@ export interface FlagChange {
   changed_at: string
 }
 
-export interface Alert {
-  /** Stable while the condition lasts: one webhook post per id. */
-  id: string
-  kind: 'error_rate' | 'daily_spend'
-  severity: 'warning' | 'critical'
-  title: string
-  detail: string
-  value: number
-  threshold: number
-  since: string
-}
+export type { Alert } from '../../../shared/alert-rules.ts'

@@ -1,5 +1,5 @@
-import { env } from '$env/dynamic/private'
-import { evaluateAlerts, thresholdsFromEnv } from '$lib/server/alert-rules'
+import { evaluateAlerts } from '$shared/alert-rules'
+import { dashboardConfig } from '$shared/dashboard-handoff'
 import { readTelemetry } from '$lib/server/db'
 import type { OperatorRole } from '$lib/server/operators'
 import type { Alert } from '$lib/types'
@@ -13,7 +13,7 @@ export const load: LayoutServerLoad = async ({ locals }) => {
   let alerts: Alert[] = []
   let alertsError: string | null = null
   try {
-    alerts = await readTelemetry((sql) => evaluateAlerts(sql, thresholdsFromEnv(env)))
+    alerts = await readTelemetry((sql) => evaluateAlerts(sql, dashboardConfig().alerts.thresholds))
   } catch (err) {
     // The page itself may still render; say why the alerts are missing instead of hiding it.
     alertsError = err instanceof Error ? err.message : String(err)

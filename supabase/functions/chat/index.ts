@@ -1,6 +1,7 @@
 // Supabase Edge Function entry for `chat`: the runtime-specific edge only.
 // The handler is the same module the Node server and the tests use.
 import { createFunctions } from '../../../functions/compose.ts'
+import { readConfig } from '../../../shared/config.ts'
 import { openFunctionsDatabase } from '../../../shared/db/open.ts'
 import { faultAttributes, PROCESS_FAULT_MESSAGE } from '../../../shared/telemetry/faults.ts'
 
@@ -8,7 +9,7 @@ declare const EdgeRuntime: { waitUntil(work: Promise<unknown>): void } | undefin
 
 const env = Deno.env.toObject()
 const sql = openFunctionsDatabase(env)
-const { chat, telemetry } = createFunctions(sql, env, {
+const { chat, telemetry } = createFunctions(sql, readConfig(env), {
   waitUntil: typeof EdgeRuntime !== 'undefined' ? (work) => EdgeRuntime.waitUntil(work) : undefined,
 })
 

@@ -1,6 +1,6 @@
-import { env } from '$env/dynamic/private'
 import postgres, { type Sql } from 'postgres'
 import { CLIENT_OPTIONS } from '$shared/db/client-options'
+import { dashboardConfig } from '$shared/dashboard-handoff'
 import { transaction } from '$shared/db/transaction'
 import { enterDashboardRole, type Db } from './rollups'
 
@@ -11,10 +11,10 @@ export class DatabaseError extends Error {
 
 let client: Sql | undefined
 
-/** The shared client, created on first use: the outer server sets DATABASE_URL before it imports the handler. */
+/** The shared client, created on first use from the URL the Node entry handed over. */
 function db(): Sql {
   if (client) return client
-  const url = env.DATABASE_URL
+  const url = dashboardConfig().databaseUrl
   if (!url) throw new DatabaseError('DATABASE_URL is not set on the server')
   client = postgres(url, { max: 4, idle_timeout: 30, connect_timeout: 10, ...CLIENT_OPTIONS })
   return client

@@ -105,12 +105,3 @@ export async function health(sql: Db, sloTarget: number, now = new Date()): Prom
   }
   return { windows, points: [...hours.values()], slo_target: sloTarget }
 }
-
-/** SLO_TARGET: the share of chat requests that must succeed (default 0.995, i.e. a 0.5% error budget). */
-export function sloTarget(env: Record<string, string | undefined>): number {
-  const raw = env.SLO_TARGET?.trim()
-  if (!raw) return 0.995
-  const n = Number(raw)
-  if (!Number.isFinite(n) || n <= 0 || n >= 1) throw new Error(`SLO_TARGET must be a number between 0 and 1 (e.g. 0.995), got "${raw}"`)
-  return n
-}

@@ -1,38 +1,23 @@
 // Signing operators in and out, and recognising them on each request: the glue between the
-// environment, the session store, the token checks and the throttle.
+// settings, the session store, the token checks and the throttle.
 import type { Cookies, RequestEvent } from '@sveltejs/kit'
-import { env } from '$env/dynamic/private'
 import { AuthError, AuthUnavailableError } from '$shared/auth/jwt'
+import { dashboardConfig } from '$shared/dashboard-handoff'
 import { SESSION_COOKIE, bearerCredential, cookieOptions, tokenMatches } from './auth.ts'
 import { readTelemetry, writeAsDashboard } from './db.ts'
-import { accountsEnabled, createOperatorVerifier, looksLikeJwt, NotAnOperatorError, operatorAuthSettings } from './operator-jwt.ts'
+import { accountsEnabled, createOperatorVerifier, looksLikeJwt, NotAnOperatorError } from './operator-jwt.ts'
 import { SESSION_TTL_SECONDS, allowListRole, closeSession, newSessionId, openSession, readSession, tokenEpoch } from './operator-sessions.ts'
 import { API_OPERATOR, tokenOperator, type Operator } from './operators.ts'
 import { addressKey, createAuthThrottle, type AuthThrottle, type Refusal } from './throttle.ts'
 
-/** Failed sign-ins allowed per minute: per client address, and from all addresses together (docs/security.md). */
-export const SIGN_IN_FAILURES = { perAddress: 10, global: 100 }
-
-function limit(name: string, fallback: number): number {
-  const raw = env[name]?.trim()
-  const n = raw ? Number(raw) : fallback
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number ≥ 1, got "${raw}"`)
-  return n
-}
-
 let created: AuthThrottle | undefined
-/** Made at start (hooks.server.ts init, which also stops on a bad limit) or on first use. */
-export const throttle = () =>
-  (created ??= createAuthThrottle({
-    perAddress: limit('OPERATOR_SIGNIN_FAILURES_PER_ADDRESS', SIGN_IN_FAILURES.perAddress),
-    global: limit('OPERATOR_SIGNIN_FAILURES_TOTAL', SIGN_IN_FAILURES.global),
-    windowMs: 60_000,
-  }))
+/** Made at start (hooks.server.ts init) or on first use; the limits per minute (docs/security.md). */
+export const throttle = () => (created ??= createAuthThrottle({ ...dashboardConfig().signInFailures, windowMs: 60_000 }))
 
 const log = (line: string) => console.warn(`[dashboard] ${line}`)
 
-export const operatorToken = () => env.OPERATOR_TOKEN ?? ''
-export const authSettings = () => operatorAuthSettings(env)
+export const operatorToken = () => dashboardConfig().operatorToken
+export const authSettings = () => dashboardConfig().auth
 
 /** The client's address as adapter-node sees it (ADDRESS_HEADER behind a proxy), as the throttle counts it. */
 export function clientKey(event: Pick<RequestEvent, 'getClientAddress'>): string {

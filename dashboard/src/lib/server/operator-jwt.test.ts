@@ -5,7 +5,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest'
 import { signUserToken } from '$shared/auth/jwt'
 import { JWKS_PATH } from '$shared/auth/keys'
 import { keySetOf, makeSigningKey, startJwksServer, type JwksServer } from '../../../../tests/support/jwks.ts'
-import { accountsEnabled, createOperatorVerifier, operatorAuthSettings } from './operator-jwt.ts'
+import { readDashboardConfig } from '$shared/dashboard-config'
+import { accountsEnabled, createOperatorVerifier } from './operator-jwt.ts'
 
 let auth: JwksServer
 let key: Awaited<ReturnType<typeof makeSigningKey>>
@@ -16,6 +17,8 @@ beforeAll(async () => {
 afterAll(() => auth.stop())
 
 const operatorToken = () => signUserToken(key, crypto.randomUUID(), 60, { email: 'ops@example.test', app_metadata: { streamscope_role: 'viewer' } })
+
+const operatorAuthSettings = (env: Record<string, string>) => readDashboardConfig(env).auth
 
 it('verifies an ES256 operator token from SUPABASE_JWKS and from the JWKS under SUPABASE_URL', async () => {
   const fromEnv = operatorAuthSettings({ SUPABASE_JWKS: JSON.stringify(keySetOf([key])) })

@@ -3,30 +3,14 @@
 // JWT_SECRET, ES256/RS256 from SUPABASE_JWKS or the JWKS under SUPABASE_URL), and a role from
 // the allow-list table or the token's app_metadata.
 import { AuthError, createJwtVerifier, type AuthSettings } from '$shared/auth/jwt'
-import { projectKeysFromEnv } from '$shared/auth/keys'
+import type { OperatorAuthConfig } from '$shared/dashboard-config'
 import { isOperatorRole, type Operator, type OperatorRole } from './operators.ts'
 
 /** Where a role is read in the token: app_metadata is set by the project's admins only (user_metadata is the user's own). */
 export const ROLE_CLAIM = 'streamscope_role'
 
-export interface OperatorAuthSettings extends AuthSettings {
-  /** SUPABASE_URL: e-mail + password sign-in goes to its Auth API. */
-  supabaseUrl: string
-  /** SUPABASE_ANON_KEY (a publishable key works too): the `apikey` of that request. */
-  anonKey: string
-}
-
-type Env = Record<string, string | undefined>
-
-/** A malformed key setting leaves that source off here; the functions' config reports it. */
-export function operatorAuthSettings(env: Env): OperatorAuthSettings {
-  return {
-    ...projectKeysFromEnv(env).keys,
-    jwtAudience: env.JWT_AUDIENCE || 'authenticated',
-    supabaseUrl: (env.SUPABASE_URL ?? '').replace(/\/+$/, ''),
-    anonKey: env.SUPABASE_ANON_KEY ?? '',
-  }
-}
+/** Read with the dashboard's other settings (shared/dashboard-config.ts). */
+export type OperatorAuthSettings = OperatorAuthConfig
 
 /** Accounts can sign in at all: something verifies their tokens. */
 export function accountsEnabled(s: OperatorAuthSettings): boolean {

@@ -1,25 +1,24 @@
 import { fail } from '@sveltejs/kit'
-import { env } from '$env/dynamic/private'
-import { thresholdsFromEnv } from '$lib/server/alert-rules'
+import { dashboardConfig } from '$shared/dashboard-handoff'
 import { readTelemetry, writeAsDashboard } from '$lib/server/db'
 import { TRANSPORT_FLAG, TRANSPORTS, flagHistory, getFlag, setFlag } from '$lib/server/flags'
 import { processFaults } from '$lib/server/faults'
-import { health, sloTarget } from '$lib/server/health'
+import { health } from '$lib/server/health'
 import type { Actions, PageServerLoad } from './$types'
 
 export const load: PageServerLoad = async () => {
-  const slo = sloTarget(env)
+  const { sloTarget, alerts, chatTransportOverride } = dashboardConfig()
   const [h, flag, history, faults] = await readTelemetry((sql) =>
-    Promise.all([health(sql, slo), getFlag(sql, TRANSPORT_FLAG), flagHistory(sql, TRANSPORT_FLAG), processFaults(sql)]),
+    Promise.all([health(sql, sloTarget), getFlag(sql, TRANSPORT_FLAG), flagHistory(sql, TRANSPORT_FLAG), processFaults(sql)]),
   )
   return {
     health: h,
     faults,
     flag,
     history,
-    thresholds: thresholdsFromEnv(env),
-    webhook: Boolean(env.ALERT_WEBHOOK_URL),
-    override: env.CHAT_TRANSPORT || null,
+    thresholds: alerts.thresholds,
+    webhook: Boolean(alerts.webhookUrl),
+    override: chatTransportOverride || null,
   }
 }
 

@@ -1,7 +1,19 @@
-// When the dashboard raises an alert. Shared by the banner on every page and by
-// server/alerts.ts (the webhook), so both say the same thing.
-import type { Alert } from '../types.ts'
-import type { Db } from './rollups.ts'
+// When an alert is raised. Shared by the dashboard's banner on every page and by server/alerts.ts
+// (the webhook), so both say the same thing; the thresholds come from the config
+// (shared/dashboard-config.ts).
+import type { ISql } from 'postgres'
+
+export interface Alert {
+  /** Stable while the condition lasts: one webhook post per id. */
+  id: string
+  kind: 'error_rate' | 'daily_spend'
+  severity: 'warning' | 'critical'
+  title: string
+  detail: string
+  value: number
+  threshold: number
+  since: string
+}
 
 export interface AlertThresholds {
   /** Share of requests (0..1) failing with a server error over the window; null = off. */
@@ -14,33 +26,10 @@ export interface AlertThresholds {
   minRequests: number
 }
 
-export const DEFAULT_THRESHOLDS: AlertThresholds = { errorRate: 0.05, dailySpend: null, windowMinutes: 5, minRequests: 20 }
-
-type Env = Record<string, string | undefined>
-
-function number(env: Env, key: string, fallback: number | null, check: (n: number) => boolean): number | null {
-  const raw = env[key]?.trim()
-  if (raw === undefined || raw === '') return fallback
-  if (raw === 'off') return null
-  const n = Number(raw)
-  if (!Number.isFinite(n) || !check(n)) throw new Error(`${key} must be a number in range (or "off"), got "${raw}"`)
-  return n
-}
-
-/** ALERT_ERROR_RATE (0..1, default 0.05), ALERT_DAILY_SPEND_USD (default off), ALERT_WINDOW_MINUTES (5), ALERT_MIN_REQUESTS (20). */
-export function thresholdsFromEnv(env: Env): AlertThresholds {
-  return {
-    errorRate: number(env, 'ALERT_ERROR_RATE', DEFAULT_THRESHOLDS.errorRate, (n) => n > 0 && n <= 1),
-    dailySpend: number(env, 'ALERT_DAILY_SPEND_USD', DEFAULT_THRESHOLDS.dailySpend, (n) => n > 0),
-    windowMinutes: number(env, 'ALERT_WINDOW_MINUTES', DEFAULT_THRESHOLDS.windowMinutes, (n) => Number.isInteger(n) && n >= 1 && n <= 1440)!,
-    minRequests: number(env, 'ALERT_MIN_REQUESTS', DEFAULT_THRESHOLDS.minRequests, (n) => Number.isInteger(n) && n >= 1)!,
-  }
-}
-
 const percent = (x: number) => `${(100 * x).toFixed(1)}%`
 
 /** The alerts firing now (rollups only: two small reads). */
-export async function evaluateAlerts(sql: Db, t: AlertThresholds, now = new Date()): Promise<Alert[]> {
+export async function evaluateAlerts(sql: ISql, t: AlertThresholds, now = new Date()): Promise<Alert[]> {
   const alerts: Alert[] = []
   if (t.errorRate !== null) {
     // Whole minutes: the current, still-filling minute would make the rate jumpy.

@@ -16,7 +16,7 @@ import { overview, overviewPage, knownModels } from '../dashboard/src/lib/server
 import { spend } from '../dashboard/src/lib/server/spend.ts'
 import { encodeCursor, decodeCursor, listStreams } from '../dashboard/src/lib/server/explorer.ts'
 import { getTrace } from '../dashboard/src/lib/server/traces.ts'
-import { enterDashboardRole, forgetTables, type Db, type Reader } from '../dashboard/src/lib/server/rollups.ts'
+import { enterDashboardRole, type Db, type Reader } from '../dashboard/src/lib/server/rollups.ts'
 import { health } from '../dashboard/src/lib/server/health.ts'
 import { PRESETS, stepFor, type Preset } from '../dashboard/src/lib/range.ts'
 
@@ -79,7 +79,6 @@ try {
     select count(*)::int as spans, (count(*) filter (where kind = 'server' and function is not null))::int as requests from telemetry.spans`
   log(`data: ${counts!.spans.toLocaleString('en-US')} spans (${size!.spans}), ${counts!.requests.toLocaleString('en-US')} requests; rollup_minute ${size!.rows.toLocaleString('en-US')} rows (${size!.rollup}), rollup_hour ${size!.hours.toLocaleString('en-US')}, rollup_day_session ${size!.sessions.toLocaleString('en-US')}`)
 
-  forgetTables()
   await timeAll(owner, 'dashboard queries as streamscope_dashboard')
 } finally {
   await owner.end()

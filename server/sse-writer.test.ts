@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createChatFixture, createManualProvider } from '../tests/support/chat-fixture.ts'
 import { freshDatabase, type TestDatabase } from '../tests/support/db.ts'
 import { until } from '../tests/support/wait.ts'
+import type { SseBody, SsePump } from '../functions/chat/sse-body.ts'
 import { withNodeSse } from './sse-writer.ts'
 
 let db: TestDatabase
@@ -63,6 +64,18 @@ describe('Node SSE writer', () => {
     expect(raw).toMatch(/event: chat\.done\ndata: /)
     server.close()
   }, 60_000)
+
+  it('writes an SseBody through its pump, never reading the stream', async () => {
+    const chunks = [': from the pump\n\n', 'event: chat.done\ndata: {}\n\n']
+    const pump: SsePump = { read: () => chunks.shift() ?? null, get complete() { return chunks.length === 0 }, cancel: async () => {} }
+    const stream = new ReadableStream<Uint8Array>({ pull(c) { c.error(new Error('read as a stream')) } })
+    const body: SseBody = Object.assign(stream, { takePump: () => pump })
+    const { server, port } = await serve(async () => new Response(body, { headers: { 'content-type': 'text/event-stream' } }))
+    const res = await fetch(`http://127.0.0.1:${port}/`)
+    expect(await res.text()).toBe(': from the pump\n\nevent: chat.done\ndata: {}\n\n')
+    expect(stream.locked).toBe(false)
+    server.close()
+  })
 
   it('leaves non-SSE responses to the adapter', async () => {
     const f = createChatFixture(db.sql)

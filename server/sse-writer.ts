@@ -1,11 +1,12 @@
 // Node only: SSE bodies written as text straight to the socket. The chat handler returns a web
-// Response whose body is a ReadableStream (what Deno.serve and the tests read); here, in the
-// Node entry, the stream's pump is taken over instead, which skips the web-stream machinery and
-// an encoded copy per frame (bench:load: the difference between holding ~1,000 and ~2,000 streams).
+// Response whose body is an SseBody, a ReadableStream (what Deno.serve and the tests read); here,
+// in the Node entry, its pump is taken over instead (SseBody.takePump), which skips the web-stream
+// machinery and an encoded copy per frame (bench:load: the difference between holding ~1,000 and
+// ~2,000 streams).
 import { ServerResponse } from 'node:http'
 import type { Http2Bindings, HttpBindings } from '@hono/node-server'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
-import { takeSsePump, type SsePump } from '../functions/chat/sse-body.ts'
+import { isSseBody, type SsePump } from '../functions/chat/sse-body.ts'
 
 type Fetch = (req: Request) => Response | Promise<Response>
 
@@ -14,7 +15,7 @@ export function withNodeSse(fetch: Fetch) {
   return async (req: Request, env: HttpBindings | Http2Bindings): Promise<Response> => {
     const res = await fetch(req)
     if (!(env.outgoing instanceof ServerResponse)) return res
-    const pump = takeSsePump(res.body)
+    const pump = isSseBody(res.body) ? res.body.takePump() : undefined
     if (!pump) return res
     writeSse(res, pump, env.outgoing)
     return RESPONSE_ALREADY_SENT

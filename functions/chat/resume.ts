@@ -1,4 +1,5 @@
 import { ROOT_CONTEXT, trace, type Span, type Tracer } from '@opentelemetry/api'
+import { toSeqOfEventId } from '../../shared/sse/frames.ts'
 import { ATTR } from '../../shared/telemetry/attributes.ts'
 import { toSseBody } from './sse-body.ts'
 import type { ResumeBuffer } from './resume-buffer.ts'
@@ -16,7 +17,6 @@ export type ResumeRequest =
 
 const STREAM_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const TRACE_ID = /^[0-9a-f]{32}$/
-const SEQ = /^\d{1,15}$/
 
 /**
  * The resume headers of docs/chat.md: `x-resume-stream-id` (the `x-stream-id` of the stream)
@@ -32,9 +32,8 @@ export function toResumeRequest(headers: Headers): ResumeRequest {
   }
   if (streamId !== null && !STREAM_ID.test(streamId)) return { ok: false, message: 'x-resume-stream-id must be a lowercase UUID (the x-stream-id of the stream to resume)' }
   if (streamId === null && !TRACE_ID.test(traceId!)) return { ok: false, message: 'x-resume-trace-id must be 32 lowercase hex characters' }
-  const raw = (lastEventId ?? '').trim()
-  if (raw !== '' && !SEQ.test(raw)) return { ok: false, message: 'Last-Event-ID must be a non-negative integer (the seq of the last chat.delta received)' }
-  const fromSeq = raw === '' ? 0 : Number(raw)
+  const fromSeq = toSeqOfEventId(lastEventId)
+  if (fromSeq === undefined) return { ok: false, message: 'Last-Event-ID must be a non-negative integer (the seq of the last chat.delta received)' }
   return { ok: true, resume: streamId !== null ? { streamId, fromSeq } : { traceId: traceId!, fromSeq } }
 }
 

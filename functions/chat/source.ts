@@ -1,5 +1,5 @@
 import type { Span } from '@opentelemetry/api'
-import { formatDone, formatError, type DoneFrame } from '../../shared/sse/frames.ts'
+import { formatDone, formatError, readFrame, type DoneFrame, type ErrorFrame, type Received } from '../../shared/sse/frames.ts'
 
 /** How a stream ended, for the JSON transport and the handler's bookkeeping. */
 export type Outcome =
@@ -56,8 +56,9 @@ export function toTerminalFrame(traceId: string, outcome: Outcome): string {
 
 /** The outcome a stored final frame says, with the text its deltas made. */
 export function toOutcomeOf(terminal: string, content: string): Outcome {
-  const event = /^event: (.*)$/m.exec(terminal)?.[1]
-  const data = JSON.parse(/^data: (.*)$/m.exec(terminal)?.[1] ?? '{}') as Record<string, unknown>
-  if (event === 'chat.done') return { kind: 'done', content, done: data as unknown as DoneFrame }
+  const frame = readFrame(terminal)
+  // The server wrote it: a done frame is whole.
+  if (frame?.event === 'chat.done') return { kind: 'done', content, done: frame.data as DoneFrame }
+  const data: Received<ErrorFrame> = frame?.event === 'error' ? frame.data : {}
   return { kind: 'error', code: String(data.code ?? 'stream_error'), message: String(data.message ?? '') }
 }

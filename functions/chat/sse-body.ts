@@ -104,14 +104,31 @@ export function createSsePump(run: StreamSource, o: SseBodyOptions): SsePump {
   }
 }
 
-/** Bodies whose pump a runtime entry may take over to write text to its socket itself. */
-const pumps = new WeakMap<ReadableStream<Uint8Array>, SsePump>()
+/**
+ * A chat stream's SSE body: a web ReadableStream (what Deno.serve and the tests read) that also
+ * offers its pump to a runtime entry writing text to its socket itself (the Node server does:
+ * one less copy and no web stream machinery per frame). Either is read, never both.
+ */
+export interface SseBody extends ReadableStream<Uint8Array> {
+  /**
+   * The pump behind the stream, or undefined once the stream is being read (or was taken).
+   * Taking it is final: the stream must not be read afterwards.
+   */
+  takePump(): SsePump | undefined
+}
 
-/** The SSE body as a web ReadableStream (highWaterMark 0: a chunk is made only when one is read). */
-export function toSseBody(run: StreamSource, o: SseBodyOptions): ReadableStream<Uint8Array> {
+/** Whether a response body is an SseBody (whose pump a writer may take). */
+export function isSseBody(body: ReadableStream<Uint8Array> | null): body is SseBody {
+  return typeof (body as Partial<SseBody> | null)?.takePump === 'function'
+}
+
+/** The SSE body (highWaterMark 0: a chunk is made only when one is read). */
+export function toSseBody(run: StreamSource, o: SseBodyOptions): SseBody {
   const pump = createSsePump(run, o)
   let controller!: ReadableStreamDefaultController<Uint8Array>
   let resolvePull: (() => void) | undefined
+  // Read as a stream, or the pump handed out: the other way is closed from then on.
+  let claimed = false
   /** Hands the stream what the pump has; true if it had something (or the stream is over). */
   const deliver = (): boolean => {
     const chunk = pump.read(wake)
@@ -128,27 +145,20 @@ export function toSseBody(run: StreamSource, o: SseBodyOptions): ReadableStream<
     resolvePull = undefined
     resolve?.()
   }
-  const body = new ReadableStream<Uint8Array>({
+  const stream = new ReadableStream<Uint8Array>({
     start(c) { controller = c },
     pull() {
-      pumps.delete(body) // being read as a stream now: nobody may take the pump over
+      claimed = true
       if (deliver()) return
       return new Promise<void>((resolve) => { resolvePull = resolve })
     },
     cancel: () => pump.cancel(),
   }, { highWaterMark: 0 })
-  pumps.set(body, pump)
-  return body
-}
-
-/**
- * The pump behind an SSE body made by toSseBody, for a runtime entry that writes text to its
- * socket itself instead of reading the stream (the Node server does: one less copy and no web
- * stream machinery per frame). Taking it is final: the stream must not be read afterwards.
- */
-export function takeSsePump(body: ReadableStream<Uint8Array> | null): SsePump | undefined {
-  if (!body || body.locked) return undefined
-  const pump = pumps.get(body)
-  pumps.delete(body)
-  return pump
+  return Object.assign(stream, {
+    takePump(): SsePump | undefined {
+      if (claimed || stream.locked) return undefined
+      claimed = true
+      return pump
+    },
+  })
 }

@@ -1,3 +1,4 @@
+import type { ChatAnswer } from '../../shared/sse/frames.ts'
 import type { RunReader, StreamSource } from './source.ts'
 
 /**
@@ -20,7 +21,8 @@ export async function answerAsJson(run: StreamSource, signal: AbortSignal | unde
   switch (outcome.kind) {
     case 'done': {
       const { trace_id, message_id, finish_reason, usage, ttfb_ms, duration_ms } = outcome.done
-      return Response.json({ trace_id, message_id, content: outcome.content, finish_reason, usage, ttfb_ms, duration_ms }, { headers })
+      const answer: ChatAnswer = { trace_id, message_id, content: outcome.content, finish_reason, usage, ttfb_ms, duration_ms }
+      return Response.json(answer, { headers })
     }
     case 'error': {
       const status = outcome.code === 'database_unavailable' ? 503 : 502

@@ -1,9 +1,11 @@
 // One HTTP attempt of a chat: send, classify the answer, read the SSE stream or the JSON document.
 // It decides nothing about retrying; it reports what happened and the loop in chat.ts decides.
+import { toEventId, toReceivedFrame, type ChatAnswer, type Received } from '../sse/frames.ts'
 import { parseSSE } from '../sse/parse.ts'
 import { parseRetryAfter, retryReasonOf } from './backoff.ts'
+import { toDelta, toDoneEvent, toStreamError } from './from-wire.ts'
 import { toSeqVerdict } from './sequence.ts'
-import type { DoneEvent, ErrorEvent, RetryReason, Transport, Usage } from './types.ts'
+import type { DoneEvent, ErrorEvent, RetryReason, Transport } from './types.ts'
 
 export interface AttemptState {
   /** Highest seq held; deltas are accepted only in order from here. */
@@ -50,24 +52,6 @@ export type AttemptOutcome =
   /** The server answered and then the body broke off, or skipped a seq: resume. */
   | { kind: 'cut'; reason: 'stream_cut' | 'sequence_gap'; message: string }
 
-const asNumber = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null)
-
-function toUsage(u: unknown): Usage {
-  const o = (u ?? {}) as Record<string, unknown>
-  return { input_tokens: asNumber(o.input_tokens), output_tokens: asNumber(o.output_tokens) }
-}
-
-function toDone(d: Record<string, unknown>): Omit<DoneEvent, 'client_ttfb_ms'> {
-  return {
-    type: 'done',
-    message_id: String(d.message_id ?? ''),
-    finish_reason: typeof d.finish_reason === 'string' ? d.finish_reason : null,
-    usage: toUsage(d.usage),
-    ttfb_ms: asNumber(d.ttfb_ms),
-    duration_ms: asNumber(d.duration_ms),
-  }
-}
-
 /** Codes after which a new request (not a retry of this one) may well succeed. */
 const TRANSIENT_CODES = new Set(['provider_unavailable', 'provider_error', 'provider_stream_error', 'database_unavailable', 'rate_limited', 'stream_cut'])
 
@@ -102,7 +86,7 @@ export async function runAttempt(req: AttemptRequest, state: AttemptState, hooks
   if (req.resume && (state.streamId || state.traceId)) {
     if (state.streamId) headers['x-resume-stream-id'] = state.streamId
     else headers['x-resume-trace-id'] = state.traceId!
-    headers['last-event-id'] = String(state.lastSeq)
+    headers['last-event-id'] = toEventId(state.lastSeq)
   }
   // The attempt's own signal: the caller's abort, or the idle watchdog's (see readStream).
   const attempt = new AbortController()
@@ -202,23 +186,21 @@ async function readFrames(body: ReadableStream<Uint8Array>, req: AttemptRequest,
     for await (const ev of parseSSE(body, { onRetry: hooks.onStreamRetry })) {
       // Frames read in the same chunk as the one whose callback aborted are not delivered.
       if (req.signal.aborted) return { kind: 'aborted' }
-      if (ev.event === 'chat.delta') {
-        const frame = JSON.parse(ev.data) as { seq?: unknown; delta?: unknown }
-        const seq = asNumber(frame.seq) ?? Number(ev.id)
+      const frame = toReceivedFrame(ev)
+      if (frame?.event === 'chat.delta') {
+        const { seq, text } = toDelta(frame.data, frame.id)
         const verdict = toSeqVerdict(state.lastSeq, seq)
         if (verdict === 'duplicate') continue
         // Leaving the loop cancels the body; the loop resumes from the last seq held.
         if (verdict === 'gap') return { kind: 'cut', reason: 'sequence_gap', message: `expected seq ${state.lastSeq + 1}, got ${seq}` }
-        const text = String(frame.delta ?? '')
         state.lastSeq = seq
         state.text += text
         hooks.onDelta(seq, text)
-      } else if (ev.event === 'chat.done') {
-        return { kind: 'done', event: toDone(JSON.parse(ev.data) as Record<string, unknown>) }
-      } else if (ev.event === 'error') {
-        const e = JSON.parse(ev.data) as { code?: unknown; message?: unknown; trace_id?: unknown }
-        const traceId = typeof e.trace_id === 'string' ? e.trace_id : state.traceId
-        return { kind: 'error', event: toErrorEvent(String(e.code ?? 'stream_error'), String(e.message ?? ''), traceId) }
+      } else if (frame?.event === 'chat.done') {
+        return { kind: 'done', event: toDoneEvent(frame.data) }
+      } else if (frame?.event === 'error') {
+        const e = toStreamError(frame.data)
+        return { kind: 'error', event: toErrorEvent(e.code, e.message, e.trace_id ?? state.traceId) }
       }
       // Other event types are not ours (a proxy's, a future server's): ignored, as EventSource would.
     }
@@ -238,9 +220,9 @@ async function readFrames(body: ReadableStream<Uint8Array>, req: AttemptRequest,
 
 async function readJson(res: Response, req: AttemptRequest, state: AttemptState, hooks: AttemptHooks): Promise<AttemptOutcome> {
   const headerTrace = res.headers.get('x-trace-id')
-  let doc: Record<string, unknown>
+  let doc: Received<ChatAnswer>
   try {
-    doc = await res.json() as Record<string, unknown>
+    doc = await res.json() as Received<ChatAnswer>
   } catch (err) {
     if (isAbort(err, req.signal)) return { kind: 'aborted' }
     if (err instanceof SyntaxError) return { kind: 'error', event: toErrorEvent('invalid_response', 'the JSON answer is not valid JSON', headerTrace ?? state.traceId) }
@@ -265,5 +247,5 @@ async function readJson(res: Response, req: AttemptRequest, state: AttemptState,
     state.text += rest
     hooks.onDelta(state.lastSeq, rest)
   }
-  return { kind: 'done', event: toDone(doc) }
+  return { kind: 'done', event: toDoneEvent(doc) }
 }

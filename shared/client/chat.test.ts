@@ -2,6 +2,7 @@
 // responses. The whole stack (real server, real cuts) is tested in tests/client/.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { until } from '../../tests/support/wait.ts'
+import { formatDelta, formatDone, formatError, type ChatAnswer, type DoneFrame } from '../sse/frames.ts'
 import { streamChat } from './chat.ts'
 import type { ChatEvent, ChatOptions } from './types.ts'
 
@@ -9,8 +10,11 @@ const TRACE = 'a'.repeat(32)
 const SESSION = '5b0c6f2e-1d2a-4c3b-9e8f-7a6b5c4d3e2f'
 const enc = new TextEncoder()
 
-const delta = (seq: number, text: string) => `event: chat.delta\nid: ${seq}\ndata: ${JSON.stringify({ trace_id: TRACE, seq, delta: text })}\n\n`
-const done = `event: chat.done\ndata: ${JSON.stringify({ trace_id: TRACE, message_id: 'm-1', finish_reason: 'stop', usage: { input_tokens: 3, output_tokens: 4 }, ttfb_ms: 12.5, duration_ms: 40 })}\n\n`
+// Frames as the server writes them (the wire contract's own formatters).
+const delta = (seq: number, text: string) => formatDelta({ trace_id: TRACE, seq, delta: text })
+const DONE: DoneFrame = { trace_id: TRACE, message_id: 'm-1', finish_reason: 'stop', usage: { input_tokens: 3, output_tokens: 4 }, ttfb_ms: 12.5, duration_ms: 40 }
+const done = formatDone(DONE)
+const answer = (a: ChatAnswer) => a
 
 /** An SSE response; `cut` makes the body fail after the frames, as a dropped connection does. */
 function sse(frames: string[], { cut = false, headers = {} as Record<string, string> } = {}): Response {
@@ -67,9 +71,10 @@ describe('streamChat', () => {
     const { events, result, calls } = await run([sse([delta(1, 'Hel'), delta(2, 'lo'), done])], { now: () => (t += 10) })
     expect(types(events)).toEqual(['open', 'delta', 'delta', 'done'])
     expect(events[0]).toEqual({ type: 'open', trace_id: TRACE, transport: 'sse' })
-    expect(events[3]).toMatchObject({ type: 'done', message_id: 'm-1', ttfb_ms: 12.5, usage: { input_tokens: 3, output_tokens: 4 } })
-    // now(): 110 at start, 120 at the first delta.
-    expect((events[3] as { client_ttfb_ms: number }).client_ttfb_ms).toBe(10)
+    expect(events[1]).toEqual({ type: 'delta', seq: 1, text: 'Hel' })
+    // Every field of the done frame but its trace id (the open event's); now(): 110 at start, 120 at the first delta.
+    const { trace_id: _, ...fields } = DONE
+    expect(events[3]).toEqual({ type: 'done', ...fields, client_ttfb_ms: 10 })
     expect(result).toMatchObject({ text: 'Hello', trace_id: TRACE, transport: 'sse', error: null })
     expect(calls[0]).toMatchObject({ authorization: 'Bearer tok', accept: 'text/event-stream', 'content-type': 'application/json' })
     expect(calls[0]!['last-event-id']).toBeUndefined()
@@ -184,7 +189,7 @@ describe('streamChat', () => {
   })
 
   it('keeps the prefix when a resume ends with stream_cut (the server generating it stopped)', async () => {
-    const cutFrame = `event: error\ndata: ${JSON.stringify({ trace_id: TRACE, code: 'stream_cut', message: 'cut' })}\n\n`
+    const cutFrame = formatError({ trace_id: TRACE, code: 'stream_cut', message: 'cut' })
     const { events, result } = await run([sse([delta(1, 'a')], { cut: true }), sse([delta(1, 'a'), delta(2, 'b'), cutFrame])])
     expect(types(events)).toEqual(['open', 'delta', 'retry', 'resume', 'delta', 'error'])
     expect(result).toMatchObject({ text: 'ab', partial: true, done: null, error: { code: 'stream_cut', retryable: true } })
@@ -206,7 +211,7 @@ describe('streamChat', () => {
 
   it('falls back to JSON after two network failures before the first byte', async () => {
     const json = Response.json(
-      { trace_id: TRACE, message_id: 'm-2', content: 'whole answer', finish_reason: 'stop', usage: { input_tokens: 1, output_tokens: 2 }, ttfb_ms: 5, duration_ms: 9 },
+      answer({ trace_id: TRACE, message_id: 'm-2', content: 'whole answer', finish_reason: 'stop', usage: { input_tokens: 1, output_tokens: 2 }, ttfb_ms: 5, duration_ms: 9 }),
       { headers: { 'x-chat-transport': 'http', 'x-trace-id': TRACE } },
     )
     const { events, calls, result } = await run([new TypeError('fetch failed'), new TypeError('fetch failed'), json])
@@ -215,7 +220,7 @@ describe('streamChat', () => {
     expect(events.slice(-3)).toMatchObject([
       { type: 'open', transport: 'http', trace_id: TRACE },
       { type: 'delta', seq: 1, text: 'whole answer' },
-      { type: 'done', message_id: 'm-2', ttfb_ms: 5 },
+      { type: 'done', message_id: 'm-2', finish_reason: 'stop', usage: { input_tokens: 1, output_tokens: 2 }, ttfb_ms: 5, duration_ms: 9 },
     ])
     expect(result).toMatchObject({ text: 'whole answer', transport: 'http' })
   })
@@ -234,7 +239,7 @@ describe('streamChat', () => {
   })
 
   it('ends with an error event when the stream ends with one (no retry: it would ask again)', async () => {
-    const err = `event: error\ndata: ${JSON.stringify({ trace_id: TRACE, code: 'provider_stream_error', message: 'boom' })}\n\n`
+    const err = formatError({ trace_id: TRACE, code: 'provider_stream_error', message: 'boom' })
     const { events, calls } = await run([sse([delta(1, 'a'), err])])
     expect(calls).toHaveLength(1)
     expect(events.at(-1)).toEqual({ type: 'error', code: 'provider_stream_error', message: 'boom', trace_id: TRACE, retryable: true })

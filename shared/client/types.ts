@@ -1,32 +1,30 @@
 // The typed surface of the chat and embed clients. Web standards only: this folder runs unchanged
 // in browsers, Node and Deno, and never imports supabase-js (a Supabase client is read structurally).
+// Events that carry a frame's fields take them from the wire contract (../sse/frames.ts).
+import type { DeltaFrame, DoneFrame, ErrorFrame } from '../sse/frames.ts'
 
-export interface Usage {
-  input_tokens: number | null
-  output_tokens: number | null
-}
+/** Wire fields as the client hands them on: null where the server left one out. */
+type OrNull<T> = { [K in keyof T]: T[K] | null }
+
+export type Usage = OrNull<DoneFrame['usage']>
 
 export type Transport = 'sse' | 'http'
 
 export interface OpenEvent { type: 'open'; trace_id: string; transport: Transport }
-export interface DeltaEvent { type: 'delta'; seq: number; text: string }
-export interface DoneEvent {
+/** A new piece of the answer: the frame's `seq`, and its `delta` as `text`. */
+export interface DeltaEvent extends Pick<DeltaFrame, 'seq'> { type: 'delta'; text: string }
+export interface DoneEvent extends Pick<DoneFrame, 'message_id'>, OrNull<Pick<DoneFrame, 'finish_reason' | 'ttfb_ms' | 'duration_ms'>> {
   type: 'done'
-  message_id: string
-  finish_reason: string | null
   usage: Usage
-  /** The server's time to first token, from its request start. */
-  ttfb_ms: number | null
-  duration_ms: number | null
   /** Request start (first attempt) to the first delta, as this client saw it. */
   client_ttfb_ms: number | null
 }
-export interface ErrorEvent {
+/**
+ * The chat ended without an answer. `code` is a server code (README "Errors"), or a client one:
+ * network_error, aborted, stream_gone, invalid_response.
+ */
+export interface ErrorEvent extends Pick<ErrorFrame, 'code' | 'message'>, OrNull<Pick<ErrorFrame, 'trace_id'>> {
   type: 'error'
-  /** A server code (README "Errors"), or a client one: network_error, aborted, stream_gone, invalid_response. */
-  code: string
-  message: string
-  trace_id: string | null
   /** The caller may try again (a new request); the client has already used its own attempts. */
   retryable: boolean
   /** HTTP status when the error came from a response. */

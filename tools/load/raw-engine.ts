@@ -1,5 +1,6 @@
 import http from 'node:http'
 import https from 'node:https'
+import type { DeltaFrame, DoneFrame, ErrorFrame } from '../../shared/sse/frames.ts'
 import { createSSEParser } from '../../shared/sse/parse.ts'
 import { chatUrl, type ChatEngine } from './engine.ts'
 
@@ -64,16 +65,16 @@ export function createRawEngine(maxSockets: number): { engine: ChatEngine; close
         onEvent(e) {
           if (ended) return
           if (e.event === 'chat.delta') {
-            const f = JSON.parse(e.data) as { seq: number; delta: string }
+            const f = JSON.parse(e.data) as DeltaFrame
             observer.delta(f.seq, f.delta)
           } else if (e.event === 'chat.done') {
             ended = true
-            const f = JSON.parse(e.data) as { usage?: { output_tokens?: number }; trace_id?: string }
+            const f = JSON.parse(e.data) as Partial<Pick<DoneFrame, 'usage' | 'trace_id'>>
             finish(() => observer.done({ output_tokens: f.usage?.output_tokens ?? null, trace_id: f.trace_id ?? traceId }))
           } else if (e.event === 'error') {
             ended = true
             let code = 'error_frame'
-            try { code = JSON.parse(e.data).code ?? code } catch { /* keep the generic code */ }
+            try { code = (JSON.parse(e.data) as Partial<ErrorFrame>).code ?? code } catch { /* keep the generic code */ }
             finish(() => observer.error(code))
           }
         },

@@ -71,10 +71,8 @@ const MEASURES = (sql: Db) => sql`
  * The bucket may be widened to an hour (see chartStep).
  */
 export async function overview(read: Reader, window: TimeWindow, stepMs: number, filters: Filters): Promise<Overview> {
-  const { bucketMs, source } = await read(async (sql) => {
-    const bucketMs = await chartStep(sql, window, stepMs, filters)
-    return { bucketMs, source: await rollupSource(sql, bucketMs, filters) }
-  })
+  const bucketMs = chartStep(window, stepMs, filters)
+  const source = rollupSource(bucketMs, filters)
   const current = alignWindow(window, Math.max(source.unit_ms, 60_000))
   const previous = previousWindow(current)
   const step = interval(bucketMs)

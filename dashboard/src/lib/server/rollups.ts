@@ -25,25 +25,12 @@ export interface RollupSource {
 const MINUTE_SOURCE: RollupSource = { table: 'telemetry.rollup_minute', unit_ms: MINUTE }
 const HOUR_SOURCE: RollupSource = { table: 'telemetry.rollup_hour', unit_ms: HOUR }
 
-// Whether an optional table exists, asked once a minute at most (see docs/telemetry-contract-request.md).
-const known = new Map<string, { exists: boolean; at: number }>()
-
-export async function tableExists(sql: Db, name: string, now = Date.now()): Promise<boolean> {
-  const hit = known.get(name)
-  if (hit && now - hit.at < 60_000) return hit.exists
-  const [row] = await sql<{ exists: boolean }[]>`select to_regclass(${name}) is not null as exists`
-  const exists = Boolean(row?.exists)
-  known.set(name, { exists, at: now })
-  return exists
-}
-
 /**
- * The minute rollup, or the hourly one (no user_id) when it exists and the chart's buckets
- * are an hour or more without a user filter: 60× fewer rows on long ranges.
+ * The minute rollup, or the hourly one (no user_id) when the chart's buckets are an hour or
+ * more without a user filter: 60× fewer rows on long ranges.
  */
-export async function rollupSource(sql: Db, stepMs: number, filters: Filters): Promise<RollupSource> {
-  if (stepMs < HOUR || filters.user) return MINUTE_SOURCE
-  return (await tableExists(sql, HOUR_SOURCE.table)) ? HOUR_SOURCE : MINUTE_SOURCE
+export function rollupSource(stepMs: number, filters: Filters): RollupSource {
+  return stepMs < HOUR || filters.user ? MINUTE_SOURCE : HOUR_SOURCE
 }
 
 export function floorTo(date: Date, unitMs: number): Date {
@@ -72,18 +59,12 @@ export function interval(stepMs: number): string {
 
 /**
  * The chart bucket for a window: the range's own choice, widened to an hour for windows of a
- * day or more when the hourly rollup can serve them (a day of minute rows is ~1/30 of the
- * requests of a month: too many to sum histograms over at every refresh).
+ * day or more without a user filter, so the hourly rollup serves them (a day of minute rows is
+ * ~1/30 of the requests of a month: too many to sum histograms over at every refresh).
  */
-export async function chartStep(sql: Db, window: TimeWindow, stepMs: number, filters: Filters): Promise<number> {
+export function chartStep(window: TimeWindow, stepMs: number, filters: Filters): number {
   if (stepMs >= HOUR || filters.user) return stepMs
-  if (window.to.getTime() - window.from.getTime() < 24 * HOUR) return stepMs
-  return (await tableExists(sql, HOUR_SOURCE.table)) ? HOUR : stepMs
-}
-
-/** Forgets which optional tables exist (the bench creates them mid-run). */
-export function forgetTables(): void {
-  known.clear()
+  return window.to.getTime() - window.from.getTime() < 24 * HOUR ? stepMs : HOUR
 }
 
 /**

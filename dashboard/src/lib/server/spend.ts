@@ -2,7 +2,7 @@
 import type { Filters } from '../filters.ts'
 import type { TimeWindow } from '../range.ts'
 import type { SpendDay, SpendPoint, SpendTotals, TopSession, TopUser } from '../types.ts'
-import { alignWindow, interval, rollupFilters, rollupSource, tableExists, type Db, type Reader } from './rollups.ts'
+import { alignWindow, interval, rollupFilters, rollupSource, type Db, type Reader } from './rollups.ts'
 
 const DAY = 86_400_000
 
@@ -26,7 +26,7 @@ export interface Spend {
 
 /** Tokens and cost per chart bucket and model (rollups). */
 export async function spendSeries(sql: Db, window: TimeWindow, stepMs: number, filters: Filters): Promise<SpendPoint[]> {
-  const source = await rollupSource(sql, stepMs, filters)
+  const source = rollupSource(stepMs, filters)
   const w = alignWindow(window, source.unit_ms)
   const rows = await sql<(Omit<SpendPoint, 't'> & { t: Date })[]>`
     select date_bin(${interval(stepMs)}::interval, bucket, 'epoch'::timestamptz) as t, model, ${SUMS(sql)}
@@ -39,7 +39,7 @@ export async function spendSeries(sql: Db, window: TimeWindow, stepMs: number, f
 
 /** One row per UTC day and model: the table and its CSV export. */
 export async function spendByDay(sql: Db, window: TimeWindow, filters: Filters): Promise<SpendDay[]> {
-  const source = await rollupSource(sql, DAY, filters)
+  const source = rollupSource(DAY, filters)
   const w = alignWindow(window, source.unit_ms)
   const rows = await sql<(Omit<SpendDay, 'day'> & { day: Date })[]>`
     select date_bin('1 day'::interval, bucket, 'epoch'::timestamptz) as day, model, ${SUMS(sql)}
@@ -50,24 +50,20 @@ export async function spendByDay(sql: Db, window: TimeWindow, filters: Filters):
   return rows.map((r) => ({ ...r, day: r.day.toISOString().slice(0, 10) }))
 }
 
-const DAY_SESSION = 'telemetry.rollup_day_session'
-
 /**
- * Whether the top lists can read the per-day session rollup (docs/telemetry-contract-request.md):
- * when it exists, the window is longer than two days (it then counts whole UTC days) and no
- * filter needs a column it lacks.
+ * Whether the top lists can read the per-day session rollup: when the window is longer than two
+ * days (it then counts whole UTC days) and no filter needs a column it lacks.
  */
-async function useDaySessions(sql: Db, window: TimeWindow, filters: Filters): Promise<boolean> {
+function useDaySessions(window: TimeWindow, filters: Filters): boolean {
   if (filters.function || filters.status) return false
-  if (window.to.getTime() - window.from.getTime() <= 2 * DAY) return false
-  return tableExists(sql, DAY_SESSION)
+  return window.to.getTime() - window.from.getTime() > 2 * DAY
 }
 
 const dayOf = (d: Date) => d.toISOString().slice(0, 10)
 
 /** Users by cost, from the minute rollup (it carries user_id) or the per-day session rollup. */
 export async function topUsers(sql: Db, window: TimeWindow, filters: Filters, limit = 10): Promise<TopUser[]> {
-  if (await useDaySessions(sql, window, filters)) {
+  if (useDaySessions(window, filters)) {
     return sql<TopUser[]>`
       select user_id, ${SUMS(sql)}
       from telemetry.rollup_day_session
@@ -90,11 +86,11 @@ export async function topUsers(sql: Db, window: TimeWindow, filters: Filters, li
 
 /**
  * Sessions by cost. The rollups have no session, so this reads request spans (an index-only
- * scan of spans_requests_time_idx, bounded by the window) unless the pipeline keeps
- * telemetry.rollup_day_session (docs/telemetry-contract-request.md).
+ * scan of spans_requests_time_idx, bounded by the window) unless useDaySessions says the
+ * per-day session rollup can answer.
  */
 export async function topSessions(sql: Db, window: TimeWindow, filters: Filters, limit = 10): Promise<TopSession[]> {
-  if (await useDaySessions(sql, window, filters)) {
+  if (useDaySessions(window, filters)) {
     const rows = await sql<(Omit<TopSession, 'last_seen'> & { last_seen: Date })[]>`
       select session_id, min(user_id collate "C") as user_id, ${SUMS(sql)}, (max(day)::timestamp at time zone 'UTC') as last_seen
       from telemetry.rollup_day_session
@@ -126,7 +122,6 @@ export async function topSessions(sql: Db, window: TimeWindow, filters: Filters,
   return rows.map((r) => ({ ...r, user_id: r.user_id ?? '', last_seen: r.last_seen.toISOString() }))
 }
 
-/** Everything the spend page shows. */
 /** Everything the spend page shows; the four parts in parallel, each in its own transaction. */
 export async function spend(read: Reader, window: TimeWindow, stepMs: number, filters: Filters): Promise<Spend> {
   const [points, days, top_users, top_sessions] = await Promise.all([

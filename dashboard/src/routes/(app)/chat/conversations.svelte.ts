@@ -1,17 +1,17 @@
-import { streamChat, type ChatEvent } from '$shared/client/index'
+import { streamChat, type ChatEvent, type DoneEvent, type OpenEvent } from '$shared/client/index'
 
 export interface Turn {
   key: string
   role: 'user' | 'assistant'
   text: string
   status: 'streaming' | 'done' | 'error' | 'stopped'
-  traceId: string | null
-  transport: string | null
+  traceId: OpenEvent['trace_id'] | null
+  transport: OpenEvent['transport'] | null
   /** Reconnection story of this answer ("reconnecting…", "resumed from #42"), shown under it. */
   note: string
   error: string
-  clientTtfbMs: number | null
-  serverTtfbMs: number | null
+  clientTtfbMs: DoneEvent['client_ttfb_ms']
+  serverTtfbMs: DoneEvent['ttfb_ms']
 }
 
 export interface Conversation {

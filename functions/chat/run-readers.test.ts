@@ -24,7 +24,13 @@ function harness(o: Partial<ReadersOptions> & { left?: number } = {}) {
     ...o,
   })
   const events = () => { root.end(); return memory.getFinishedSpans()[0].events }
-  return { readers, run, events }
+  /** A reader attaches and its connection goes away before the end. */
+  const leave = async () => {
+    const a = reader()
+    readers.attach(a.r)
+    await readers.detach(a.r)
+  }
+  return { readers, run, events, leave }
 }
 
 describe('run readers', () => {
@@ -45,17 +51,13 @@ describe('run readers', () => {
 
   it('cuts at once when the reader leaves a run that cannot be resumed', async () => {
     const h = harness({ detachable: () => false })
-    const a = reader()
-    h.readers.attach(a.r)
-    await h.readers.detach(a.r)
+    await h.leave()
     expect(h.run.cuts).toBe(1)
   })
 
   it('reads a resumable run on without a reader, and cuts it after the grace', async () => {
     const h = harness()
-    const a = reader()
-    h.readers.attach(a.r)
-    await h.readers.detach(a.r)
+    await h.leave()
     await vi.advanceTimersByTimeAsync(999)
     expect(h.run.cuts).toBe(0)
     expect(h.run.reads).toBeGreaterThan(1)
@@ -66,9 +68,7 @@ describe('run readers', () => {
 
   it('stops reading on and keeps the run when a reader comes back within the grace', async () => {
     const h = harness()
-    const a = reader()
-    h.readers.attach(a.r)
-    await h.readers.detach(a.r)
+    await h.leave()
     await vi.advanceTimersByTimeAsync(500)
     h.readers.attach(reader().r, true)
     const reads = h.run.reads

@@ -19,7 +19,15 @@ function harness(o: Partial<DrainScheduleOptions> = {}) {
     ...o,
   })
   const push = (n = 1) => { state.queued += n; s.queued(); s.schedule() }
-  return { s, state, push, waits }
+  /** A row is queued while the database is down; whether idle() has resolved since. */
+  const pushWhileDown = () => {
+    state.down = true
+    push()
+    const idle = { resolved: false }
+    void s.idle().then(() => { idle.resolved = true })
+    return idle
+  }
+  return { s, state, push, pushWhileDown, waits }
 }
 
 describe('drain delays', () => {
@@ -59,10 +67,7 @@ describe('drain schedule', () => {
 
   it('retries a failed drain with backoff, holding the isolate, and lets idle waiters go once written', async () => {
     const h = harness()
-    h.state.down = true
-    h.push()
-    let idle = false
-    void h.s.idle().then(() => { idle = true })
+    const idle = h.pushWhileDown()
     await vi.advanceTimersByTimeAsync(100)
     expect(h.state).toMatchObject({ runs: 1, failures: 1 })
     expect(h.waits).toHaveLength(1)
@@ -75,7 +80,7 @@ describe('drain schedule', () => {
     h.state.down = false
     await vi.advanceTimersByTimeAsync(1)
     expect(h.state.runs).toBe(3)
-    expect(idle).toBe(true)
+    expect(idle.resolved).toBe(true)
   })
 
   it('flush drains now, without waiting for the interval', async () => {
@@ -88,13 +93,10 @@ describe('drain schedule', () => {
 
   it('after close, schedules nothing and idle resolves at once', async () => {
     const h = harness()
-    h.state.down = true
-    h.push()
-    let idle = false
-    void h.s.idle().then(() => { idle = true })
+    const idle = h.pushWhileDown()
     h.s.close()
     await vi.advanceTimersByTimeAsync(0)
-    expect(idle).toBe(true)
+    expect(idle.resolved).toBe(true)
     h.s.schedule()
     await vi.advanceTimersByTimeAsync(10_000)
     expect(h.state.runs).toBe(1) // the timer set before close, none after

@@ -180,7 +180,7 @@ export async function admit(
   }
   if (decision.allowed) return decision
   const limit = decision.exceeded === 'tokens' ? 'tokens_per_minute' : 'requests_per_minute'
-  gate.root.addEvent('rate_limit.exceeded', { 'streamscope.rate_limit.limit': limit, 'streamscope.rate_limit.retry_after_s': decision.retryAfterSeconds })
+  gate.root.addEvent('rate_limit.exceeded', { [ATTR.rateLimitLimit]: limit, [ATTR.rateLimitRetryAfterS]: decision.retryAfterSeconds })
   o.logger.warn('rate limit exceeded', { limit, requests: decision.requests, tokens: decision.tokens, retry_after_s: decision.retryAfterSeconds }, gate.root)
   return gate.reject('rate_limited', `${limit.replaceAll('_', ' ')} limit reached; retry in ${decision.retryAfterSeconds} s`,
     { 'retry-after': String(decision.retryAfterSeconds) })

@@ -10,11 +10,6 @@ import type { RateLimiter } from '../rate-limit.ts'
 import type { TraceOwners } from '../trace-owners.ts'
 import type { ResumeBuffer } from './resume-buffer.ts'
 
-export const BEACON_ATTR = {
-  ttfb: 'streamscope.client.ttfb_ms',
-  duration: 'streamscope.client.duration_ms',
-} as const
-
 export const BEACON_ROUTE = '/functions/v1/chat/beacon'
 
 export interface BeaconDeps {
@@ -105,8 +100,8 @@ export function createBeaconHandler(d: BeaconDeps): (req: Request) => Promise<Re
       kind: SpanKind.INTERNAL,
       links: [{ context: root.spanContext() }],
       attributes: {
-        [BEACON_ATTR.duration]: beacon.durationMs,
-        ...(beacon.ttfbMs !== null ? { [BEACON_ATTR.ttfb]: beacon.ttfbMs } : {}),
+        [ATTR.clientDurationMs]: beacon.durationMs,
+        ...(beacon.ttfbMs !== null ? { [ATTR.clientTtfbMs]: beacon.ttfbMs } : {}),
         [ATTR.userId]: userId,
       },
     }, context)

@@ -46,7 +46,7 @@ export function openProviderRead(o: ProviderReadOptions, on: ProviderReadHandler
     [ATTR.requestModel]: o.model,
     [ATTR.maxTokens]: o.maxTokens,
     [ATTR.stream]: true,
-    ...(o.provider.address ? { 'server.address': o.provider.address } : {}),
+    ...(o.provider.address ? { [ATTR.serverAddress]: o.provider.address } : {}),
   }, SpanKind.CLIENT)
   const events = o.provider.stream({
     model: o.model, messages: o.messages, maxTokens: o.maxTokens, signal: abort.signal, traceHeaders: injectHeaders(span),

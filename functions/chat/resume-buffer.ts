@@ -43,16 +43,65 @@ interface Entry {
  * isolate has nothing scheduled.
  */
 export function createResumeBuffer(limits: ResumeLimits, now: () => number = Date.now) {
-  const entries = new Map<string, Entry>() // insertion order = age
+  const index = createIndex()
+  const expiry = createExpiry(limits.retentionMs, now, (streamId, entry) => {
+    if (index.entries.get(streamId) === entry) index.remove(streamId)
+  })
+  const found = (e: Entry | undefined) => (e?.run ? { run: e.run, userId: e.userId } : undefined)
+
+  return {
+    enabled: limits.retentionMs > 0,
+    /**
+     * Makes room for a new stream; undefined when it cannot be held at all. The run is
+     * handed over with `hold` once it exists (it needs the slot to be built).
+     */
+    register(streamId: string, owner: StreamOwner): ResumeSlot | undefined {
+      if (limits.retentionMs <= 0) return undefined
+      expiry.sweep()
+      const { entries } = index
+      if (entries.has(streamId)) return undefined // ids are the server's own UUIDs: never reused
+      while (entries.size >= limits.maxStreams && index.evictOldestEnded());
+      if (entries.size >= limits.maxStreams) return undefined
+      const entry = index.add(streamId, owner)
+      return createSlot(index, limits, streamId, entry, () => expiry.ended(streamId, entry))
+    },
+    get(streamId: string): { run: AnswerRun; userId: string } | undefined {
+      expiry.sweep()
+      return found(index.entries.get(streamId))
+    },
+    /**
+     * The user's stream in this trace (the old resume header named streams by trace id):
+     * only the caller's own, and only while exactly one of theirs is held in it.
+     */
+    byTrace(userId: string, traceId: string): { run: AnswerRun; userId: string } | undefined {
+      expiry.sweep()
+      const inTrace = index.byTrace.get(`${userId} ${traceId}`)
+      if (!inTrace || inTrace.size !== 1) return undefined
+      const [streamId] = inTrace
+      return found(index.entries.get(streamId))
+    },
+    /** The stream a user's earlier request with this Idempotency-Key started, while held. */
+    byIdempotencyKey(userId: string, idempotencyKey: string): { run: AnswerRun; streamId: string } | undefined {
+      expiry.sweep()
+      const streamId = index.byKey.get(`${userId} ${idempotencyKey}`)
+      const run = streamId ? index.entries.get(streamId)?.run : undefined
+      return run && streamId ? { run, streamId } : undefined
+    },
+    stats: () => ({ streams: index.entries.size, bytes: index.total }),
+  }
+}
+
+export type ResumeBuffer = ReturnType<typeof createResumeBuffer>
+
+/** The held streams (insertion order = age), what else finds them, and the bytes they hold. */
+function createIndex() {
+  const entries = new Map<string, Entry>()
   const byKey = new Map<string, string>() // user + Idempotency-Key -> stream id
   /** user + trace id -> the user's held streams in that trace (one trace may hold several chats). */
   const byTrace = new Map<string, Set<string>>()
-  /** Ended entries in the order they ended (= expiry order): sweeping looks only at the front. */
-  const endedQueue: { streamId: string; entry: Entry }[] = []
-  let endedHead = 0
   let total = 0
 
-  const remove = (streamId: string) => {
+  function remove(streamId: string) {
     const e = entries.get(streamId)
     if (!e) return
     total -= e.bytes
@@ -64,42 +113,11 @@ export function createResumeBuffer(limits: ResumeLimits, now: () => number = Dat
       if (inTrace.size === 0) byTrace.delete(e.traceKey!)
     }
   }
-  const sweep = () => {
-    const t = now()
-    while (endedHead < endedQueue.length) {
-      const { streamId, entry } = endedQueue[endedHead]
-      if (t - entry.endedAt! <= limits.retentionMs) break
-      if (entries.get(streamId) === entry) remove(streamId)
-      endedQueue[endedHead++] = undefined as never
-    }
-    if (endedHead > 1024 && endedHead * 2 > endedQueue.length) {
-      endedQueue.splice(0, endedHead)
-      endedHead = 0
-    }
-  }
-  const evictOldestEnded = (): boolean => {
-    for (const [id, e] of entries) {
-      if (e.endedAt !== undefined) {
-        remove(id)
-        return true
-      }
-    }
-    return false
-  }
-  const found = (e: Entry | undefined) => (e?.run ? { run: e.run, userId: e.userId } : undefined)
 
   return {
-    enabled: limits.retentionMs > 0,
-    /**
-     * Makes room for a new stream; undefined when it cannot be held at all. The run is
-     * handed over with `hold` once it exists (it needs the slot to be built).
-     */
-    register(streamId: string, owner: StreamOwner): ResumeSlot | undefined {
-      if (limits.retentionMs <= 0) return undefined
-      sweep()
-      if (entries.has(streamId)) return undefined // ids are the server's own UUIDs: never reused
-      while (entries.size >= limits.maxStreams && evictOldestEnded());
-      if (entries.size >= limits.maxStreams) return undefined
+    entries, byKey, byTrace, remove,
+    get total() { return total },
+    add(streamId: string, owner: StreamOwner): Entry {
       const key = owner.idempotencyKey ? `${owner.userId} ${owner.idempotencyKey}` : undefined
       const traceKey = owner.traceId ? `${owner.userId} ${owner.traceId}` : undefined
       const entry: Entry = { userId: owner.userId, bytes: 0, key, traceKey }
@@ -110,49 +128,67 @@ export function createResumeBuffer(limits: ResumeLimits, now: () => number = Dat
         inTrace.add(streamId)
         byTrace.set(traceKey, inTrace)
       }
-      const held = () => entries.get(streamId) === entry
-      return {
-        reserve(bytes) {
-          if (!held() || entry.bytes + bytes > limits.maxStreamBytes) return false
-          while (total + bytes > limits.maxBytes && evictOldestEnded());
-          if (!held() || total + bytes > limits.maxBytes) return false
-          entry.bytes += bytes
-          total += bytes
+      return entry
+    },
+    grow(entry: Entry, bytes: number) {
+      entry.bytes += bytes
+      total += bytes
+    },
+    /** Removes the oldest finished stream; false when none is. */
+    evictOldestEnded(): boolean {
+      for (const [id, e] of entries) {
+        if (e.endedAt !== undefined) {
+          remove(id)
           return true
-        },
-        release: () => { if (held()) remove(streamId) },
-        hold: (run) => { entry.run = run },
-        ended: () => {
-          if (entry.endedAt !== undefined) return
-          entry.endedAt = now()
-          endedQueue.push({ streamId, entry })
-        },
+        }
       }
+      return false
     },
-    get(streamId: string): { run: AnswerRun; userId: string } | undefined {
-      sweep()
-      return found(entries.get(streamId))
-    },
-    /**
-     * The user's stream in this trace (the old resume header named streams by trace id):
-     * only the caller's own, and only while exactly one of theirs is held in it.
-     */
-    byTrace(userId: string, traceId: string): { run: AnswerRun; userId: string } | undefined {
-      sweep()
-      const inTrace = byTrace.get(`${userId} ${traceId}`)
-      if (!inTrace || inTrace.size !== 1) return undefined
-      const [streamId] = inTrace
-      return found(entries.get(streamId))
-    },
-    /** The stream a user's earlier request with this Idempotency-Key started, while held. */
-    byIdempotencyKey(userId: string, idempotencyKey: string): { run: AnswerRun; streamId: string } | undefined {
-      sweep()
-      const streamId = byKey.get(`${userId} ${idempotencyKey}`)
-      const run = streamId ? entries.get(streamId)?.run : undefined
-      return run && streamId ? { run, streamId } : undefined
-    },
-    stats: () => ({ streams: entries.size, bytes: total }),
   }
 }
 
-export type ResumeBuffer = ReturnType<typeof createResumeBuffer>
+type Index = ReturnType<typeof createIndex>
+
+/** Ended entries in the order they ended (= expiry order): sweeping looks only at the front. */
+function createExpiry(retentionMs: number, now: () => number, expire: (streamId: string, entry: Entry) => void) {
+  const queue: { streamId: string; entry: Entry }[] = []
+  let head = 0
+  return {
+    /** The stream ended: its retention time starts. */
+    ended(streamId: string, entry: Entry) {
+      if (entry.endedAt !== undefined) return
+      entry.endedAt = now()
+      queue.push({ streamId, entry })
+    },
+    sweep() {
+      const t = now()
+      while (head < queue.length) {
+        const { streamId, entry } = queue[head]
+        if (t - entry.endedAt! <= retentionMs) break
+        expire(streamId, entry)
+        queue[head++] = undefined as never
+      }
+      if (head > 1024 && head * 2 > queue.length) {
+        queue.splice(0, head)
+        head = 0
+      }
+    },
+  }
+}
+
+/** A registered stream's hold on the buffer: its bytes within both caps, its run, its end. */
+function createSlot(index: Index, limits: ResumeLimits, streamId: string, entry: Entry, ended: () => void): ResumeSlot {
+  const held = () => index.entries.get(streamId) === entry
+  return {
+    reserve(bytes) {
+      if (!held() || entry.bytes + bytes > limits.maxStreamBytes) return false
+      while (index.total + bytes > limits.maxBytes && index.evictOldestEnded());
+      if (!held() || index.total + bytes > limits.maxBytes) return false
+      index.grow(entry, bytes)
+      return true
+    },
+    release: () => { if (held()) index.remove(streamId) },
+    hold: (run) => { entry.run = run },
+    ended,
+  }
+}

@@ -44,9 +44,9 @@ export async function embedInBatches(texts: string[], o: EmbedBatchesOptions): P
       [ATTR.operation]: 'embeddings',
       [ATTR.provider]: o.provider.name,
       [ATTR.requestModel]: o.model,
-      'gen_ai.embeddings.dimension.count': o.dimension,
-      'streamscope.embed.batch_inputs': batch.length,
-      ...(o.provider.address ? { 'server.address': o.provider.address } : {}),
+      [ATTR.embeddingDimension]: o.dimension,
+      [ATTR.embedBatchInputs]: batch.length,
+      ...(o.provider.address ? { [ATTR.serverAddress]: o.provider.address } : {}),
     }, SpanKind.CLIENT)
     try {
       const result = await o.provider.embed({
@@ -56,7 +56,7 @@ export async function embedInBatches(texts: string[], o: EmbedBatchesOptions): P
       span.setAttributes({
         [ATTR.responseModel]: result.model,
         [ATTR.inputTokens]: result.usage.input_tokens,
-        ...(result.usage.estimated ? { 'streamscope.usage.estimated': true } : {}),
+        ...(result.usage.estimated ? { [ATTR.usageEstimated]: true } : {}),
       })
       vectors.push(...result.vectors)
       inputTokens += result.usage.input_tokens

@@ -54,4 +54,22 @@ export const ATTR = {
   dbOperation: 'db.operation.name',
   dbCollection: 'db.collection.name',
   dbSystem: 'db.system.name',
+  /** Rows of a batched insert (embed's document chunks). */
+  dbBatchSize: 'db.operation.batch.size',
+  /** The upstream provider's host, when it is a remote one. */
+  serverAddress: 'server.address',
+  /** `rate_limit.exceeded` event: which limit (tokens_per_minute, requests_per_minute) and the Retry-After it answered. */
+  rateLimitLimit: 'streamscope.rate_limit.limit',
+  rateLimitRetryAfterS: 'streamscope.rate_limit.retry_after_s',
+  /** `client.disconnected` event: how long the run waits for a resume before it is cut. */
+  resumeGraceMs: 'streamscope.resume.grace_ms',
+  /** The beacon's `client timing` span: what the client measured. */
+  clientTtfbMs: 'streamscope.client.ttfb_ms',
+  clientDurationMs: 'streamscope.client.duration_ms',
+  /** embed: inputs in the request, chunks embedded, provider calls made; per call, its inputs and the vectors' dimension. */
+  embedInputs: 'streamscope.embed.inputs',
+  embedChunks: 'streamscope.embed.chunks',
+  embedBatches: 'streamscope.embed.batches',
+  embedBatchInputs: 'streamscope.embed.batch_inputs',
+  embeddingDimension: 'gen_ai.embeddings.dimension.count',
 } as const

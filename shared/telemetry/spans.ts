@@ -3,6 +3,7 @@ import {
   type Attributes, type Context, type Span, type TimeInput, type Tracer,
 } from '@opentelemetry/api'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
+import { ATTR } from './attributes.ts'
 
 // Context is passed explicitly (no context manager): the same code then runs on
 // Node, Deno and in tests without relying on AsyncLocalStorage.
@@ -29,7 +30,7 @@ export function startChild(tracer: Tracer, parent: Span, name: string, attribute
 
 export function recordError(span: Span, err: unknown, type: string) {
   span.recordException(err instanceof Error ? err : String(err))
-  span.setAttribute('error.type', type)
+  span.setAttribute(ATTR.errorType, type)
   span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) })
 }
 

@@ -77,7 +77,8 @@ const INSERT_VALUES = ALL_SPAN_COLUMNS.map((c) => c.insert ?? c.name).join(', ')
  * rollups (telemetry.roll_up), in ONE statement: spans and rollups cannot disagree.
  * `on conflict do nothing` makes a retried batch (commit outcome unknown after a dropped
  * connection) neither duplicate spans nor count them twice: only the rows inserted are
- * rolled up.
+ * rolled up. Only server spans can be requests: the rest (priced provider spans) are not
+ * handed over, which halves the array (roll_up picks the requests itself).
  */
 function insertSpansFrom(sql: Sql | TransactionSql, source: PendingQuery<Row[]>) {
   return sql`
@@ -87,7 +88,7 @@ function insertSpansFrom(sql: Sql | TransactionSql, source: PendingQuery<Row[]>)
       on conflict do nothing
       returning s
     )
-    select telemetry.roll_up(array_agg(s)) from ins`
+    select telemetry.roll_up(array_agg(s) filter (where (s).kind = 'server')) from ins`
 }
 
 export function insertLogs(sql: Sql, rows: LogRow[]) {

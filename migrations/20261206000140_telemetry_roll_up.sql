@@ -1,5 +1,6 @@
--- The latency histogram layout declared once in SQL, and the rollups maintained by one
--- function the span insert calls (shared/telemetry/insert.ts).
+-- The latency histogram layout declared once in SQL, the price of a span in a form the span
+-- insert can inline, and the rollups maintained by one function the span insert calls
+-- (shared/telemetry/insert.ts).
 
 -- The layout: hist_buckets() buckets; bucket k (1-based) counts values v with
 -- hist_growth()^(k-2) < v <= hist_growth()^(k-1) ms, bucket 1 everything <= 1 ms, the last
@@ -78,6 +79,26 @@ begin
 end
 $do$;
 
+-- A span's cost at the price in force when it started, as telemetry.span_cost (which is now
+-- defined by it), but as a set (no row: unknown model or no usage), so that it inlines into the
+-- query that calls it: the span insert prices a batch by an index probe per row, not a
+-- function call per row.
+create or replace function telemetry.span_costs(p_model text, p_at timestamptz, p_input integer, p_output integer)
+returns setof numeric
+language sql stable parallel safe rows 1
+as $$
+  select (coalesce(p_input, 0) * p.input_usd_per_mtok + coalesce(p_output, 0) * p.output_usd_per_mtok) / 1000000
+  from telemetry.model_prices p
+  where p.model = p_model and p.effective_from <= p_at and (p_input is not null or p_output is not null)
+  order by p.effective_from desc
+  limit 1
+$$;
+
+create or replace function telemetry.span_cost(p_model text, p_at timestamptz, p_input integer, p_output integer)
+returns numeric
+language sql stable parallel safe
+as $$ select (select c from telemetry.span_costs(p_model, p_at, p_input, p_output) as c) $$;
+
 -- Folds spans just inserted into rollup_minute, rollup_hour and rollup_day_session; only
 -- request spans (kind server, function set) count. The span insert calls it once per batch
 -- with the rows it inserted (`on conflict do nothing`), so a replayed batch adds nothing.
@@ -142,6 +163,6 @@ $$;
 
 -- 20261125000201 revoked every telemetry function from PUBLIC; functions created since
 -- are revoked here. The dashboard reads the layout (through hist_bounds and hist_quantile).
-revoke all on function telemetry.hist_buckets(), telemetry.hist_growth(), telemetry.roll_up(telemetry.spans[])
-  from public, anon, authenticated, service_role;
+revoke all on function telemetry.hist_buckets(), telemetry.hist_growth(), telemetry.roll_up(telemetry.spans[]),
+  telemetry.span_costs(text, timestamptz, integer, integer) from public, anon, authenticated, service_role;
 grant execute on function telemetry.hist_buckets(), telemetry.hist_growth() to streamscope_dashboard;

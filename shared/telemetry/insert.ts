@@ -73,7 +73,7 @@ const INSERT_COLUMNS = ALL_SPAN_COLUMNS.map((c) => c.name).join(', ')
 const INSERT_VALUES = ALL_SPAN_COLUMNS.map((c) => c.insert ?? c.name).join(', ')
 
 /**
- * Inserts spans, prices them (telemetry.span_cost) and folds the request spans into the
+ * Inserts spans, prices them (telemetry.span_costs, inlined) and folds the request spans into the
  * rollups (telemetry.roll_up), in ONE statement: spans and rollups cannot disagree.
  * `on conflict do nothing` makes a retried batch (commit outcome unknown after a dropped
  * connection) neither duplicate spans nor count them twice: only the rows inserted are

@@ -69,7 +69,7 @@ export const SPAN_TABLE = {
   end_reason: { type: 'text', null: true, attr: ATTR.endReason },
   stalls: { type: 'int4', null: true, attr: ATTR.stalls },
   max_gap_ms: { type: 'real', null: true, attr: ATTR.maxGapMs },
-  cost_usd: { type: 'numeric', null: true, insert: 'telemetry.span_cost(model, start_time, input_tokens, output_tokens)' },
+  cost_usd: { type: 'numeric', null: true, insert: '(select c from telemetry.span_costs(model, start_time, input_tokens, output_tokens) as c)' },
   usage_estimated: { type: 'bool', null: true, attr: ATTR.usageEstimated },
   http_status: { type: 'int2', null: true, attr: ATTR.httpStatus },
   run_id: { type: 'text', null: true, attr: ATTR.runId },

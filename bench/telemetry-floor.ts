@@ -5,7 +5,7 @@
 import { BasicTracerProvider } from '@opentelemetry/sdk-trace-base'
 import type { Sql } from 'postgres'
 import { copyTransaction, spanCopyLine } from '../shared/telemetry/copy.ts'
-import { SPAN_COLUMNS } from '../shared/telemetry/insert.ts'
+import { SPAN_COLUMNS } from '../shared/telemetry/span-columns.ts'
 import { createLogger } from '../shared/telemetry/logger.ts'
 import { createPostgresSpanProcessor } from '../shared/telemetry/pg-span-processor.ts'
 import type { TelemetryPipeline } from '../shared/telemetry/pipeline.ts'

@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream'
 import { pipeline as pipe } from 'node:stream/promises'
 import type { Sql } from 'postgres'
-import { SPAN_COLUMNS } from '../shared/telemetry/insert.ts'
+import { SPAN_COLUMNS } from '../shared/telemetry/span-columns.ts'
 import { createTelemetryPipeline } from '../shared/telemetry/pipeline.ts'
 import type { SpanRow } from '../shared/telemetry/rows.ts'
 import type { CpuMeter } from './telemetry-cpu.ts'

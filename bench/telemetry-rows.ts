@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { SpanRow } from '../shared/telemetry/rows.ts'
+import { SPAN_NULLS } from '../shared/telemetry/span-columns.ts'
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex')
 
@@ -19,11 +20,8 @@ export function chatTraceRows(startMs: number, i: number): SpanRow[] {
   const duration = offsets[offsets.length - 1] + 12
   const at = (ms: number) => new Date(startMs + ms)
   const base = (over: Partial<SpanRow> & Pick<SpanRow, 'name' | 'kind'>): SpanRow => ({
-    trace_id: traceId, span_id: hex(8), parent_span_id: rootId, start_time: at(0), end_time: at(1), duration_ms: 1,
-    status_code: 'unset', status_message: null, function: null, model: null, ttfb_ms: null, input_tokens: null,
-    output_tokens: null, error_type: null, user_id: null, session_id: null, attributes: {}, events: null,
-    frame_offsets_ms: null, frames: null, bytes: null, end_reason: null, stalls: null, max_gap_ms: null,
-    usage_estimated: null, http_status: null, run_id: null, ...over,
+    ...SPAN_NULLS, trace_id: traceId, span_id: hex(8), parent_span_id: rootId, start_time: at(0), end_time: at(1), duration_ms: 1,
+    status_code: 'unset', attributes: {}, ...over,
   })
   const db = (name: string, op: string, t0: number, ms: number) => base({
     name, kind: 'internal', start_time: at(t0), end_time: at(t0 + ms), duration_ms: ms,

@@ -5,6 +5,7 @@
 // and bench/dashboard.ts.
 import { ATTR } from '../shared/telemetry/attributes.ts'
 import type { LogRow, SpanRow } from '../shared/telemetry/rows.ts'
+import { SPAN_NULLS } from '../shared/telemetry/span-columns.ts'
 import { createRandom } from '../shared/random.ts'
 
 export interface SynthOptions {
@@ -103,12 +104,9 @@ export function createSynth(options: SynthOptions) {
 
   function span(traceId: string, parent: string | null, name: string, kind: string, t0: number, durationMs: number, extra: Partial<SpanRow> = {}): SpanRow {
     return {
-      trace_id: traceId, span_id: hex(16), parent_span_id: parent, name, kind,
+      ...SPAN_NULLS, trace_id: traceId, span_id: hex(16), parent_span_id: parent, name, kind,
       start_time: new Date(t0), end_time: new Date(t0 + durationMs), duration_ms: durationMs,
-      status_code: 'unset', status_message: null, function: null, model: null, ttfb_ms: null,
-      input_tokens: null, output_tokens: null, error_type: null, user_id: null, session_id: null,
-      attributes: {}, events: null, frame_offsets_ms: null, frames: null, bytes: null, end_reason: null,
-      stalls: null, max_gap_ms: null, usage_estimated: null, http_status: null, run_id: null,
+      status_code: 'unset', attributes: {},
       ...extra,
     }
   }

@@ -2,8 +2,8 @@ import { Readable, type Writable } from 'node:stream'
 import type { Sql, TransactionSql } from 'postgres'
 import { transaction } from '../db/transaction.ts'
 import { isoTime, jsonText, realArrayLiteral } from './encode.ts'
-import { SPAN_COLUMNS } from './insert.ts'
 import type { LogRow, SpanRow } from './rows.ts'
+import { type SqlType, WRITTEN_SPAN_COLUMNS } from './span-columns.ts'
 
 // COPY … FROM STDIN: Postgres inserts COPY rows in multi-row buffers, several times
 // cheaper per row than INSERT … SELECT, and the text format costs Node far less to
@@ -23,19 +23,42 @@ function t(v: string | null): string {
 const n = (v: number | null) => (v === null ? NULL : String(v))
 const b = (v: boolean | null) => (v === null ? NULL : v ? 't' : 'f')
 
+type Field = (r: SpanRow) => string
+type Key = keyof SpanRow
+const value = <T>(r: SpanRow, k: Key) => r[k] as T
+
+/**
+ * A column's COPY field, for each SQL type: \N for null. One function per column, each a
+ * closure of its own type's code, so the call inside is to one known function.
+ */
+const FIELD: Record<SqlType, (k: Key, notNull: boolean) => Field> = {
+  text: (k) => (r) => t(value(r, k)),
+  timestamptz: (k) => (r) => { const v = value<Date | null>(r, k); return v === null ? NULL : isoTime(v.getTime()) },
+  float8: (k) => (r) => n(value(r, k)),
+  real: (k) => (r) => n(value(r, k)),
+  int4: (k) => (r) => n(value(r, k)),
+  int2: (k) => (r) => n(value(r, k)),
+  numeric: (k) => (r) => n(value(r, k)),
+  bool: (k) => (r) => b(value(r, k)),
+  'real[]': (k) => (r) => realArrayLiteral(value(r, k)) ?? NULL,
+  // A NOT NULL jsonb column's null is stored as '{}'.
+  jsonb: (k, notNull) => notNull ? (r) => t(jsonText(value(r, k)) ?? '{}') : (r) => t(jsonText(value(r, k))),
+}
+
+// Built once from span-columns.ts, in SPAN_COLUMNS order: this runs for every span.
+const SPAN_FIELDS = WRITTEN_SPAN_COLUMNS.map((c) => FIELD[c.type](c.name, !c.null))
+const LAST = SPAN_FIELDS.length - 1
+
 // Lines are built with join(), not concatenation: join yields one flat string, while
 // `a + b + …` yields a tree of ~60 cons strings per line that the garbage collector
 // must trace and copy for as long as the line waits in the queue.
 
-/** One span as a COPY line, in SPAN_COLUMNS order (each column spelled out: this runs for every span). */
+/** One span as a COPY line, in SPAN_COLUMNS order. */
 export function spanCopyLine(r: SpanRow): string {
-  return [
-    t(r.trace_id), t(r.span_id), t(r.parent_span_id), t(r.name), t(r.kind), isoTime(r.start_time.getTime()),
-    isoTime(r.end_time.getTime()), n(r.duration_ms), t(r.status_code), t(r.status_message), t(r.function), t(r.model),
-    n(r.ttfb_ms), n(r.input_tokens), n(r.output_tokens), t(r.error_type), t(r.user_id), t(r.session_id),
-    t(jsonText(r.attributes) ?? '{}'), t(jsonText(r.events)), realArrayLiteral(r.frame_offsets_ms) ?? NULL, n(r.frames),
-    n(r.bytes), t(r.end_reason), n(r.stalls), n(r.max_gap_ms), b(r.usage_estimated), n(r.http_status), t(r.run_id) + '\n',
-  ].join('\t')
+  const fields = new Array<string>(SPAN_FIELDS.length)
+  for (let i = 0; i < LAST; i++) fields[i] = SPAN_FIELDS[i]!(r)
+  fields[LAST] = SPAN_FIELDS[LAST]!(r) + '\n'
+  return fields.join('\t')
 }
 
 export const LOG_COLUMNS = ['time', 'level', 'trace_id', 'span_id', 'message', 'attributes'] as const satisfies readonly (keyof LogRow)[]

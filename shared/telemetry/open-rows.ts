@@ -2,9 +2,9 @@ import type { Sql, TransactionSql } from 'postgres'
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base'
 import { ATTR } from './attributes.ts'
 import { isoTime, jsonText } from './encode.ts'
-import { SPAN_COLUMNS } from './insert.ts'
 import { redactAttributes } from './redact.ts'
 import type { SpanRow } from './rows.ts'
+import { SPAN_COLUMNS } from './span-columns.ts'
 
 // The rows that put a request on record while it runs (migration 20261205000300): one in
 // telemetry.open_requests per request span still open at a batch, the instance's heartbeat in

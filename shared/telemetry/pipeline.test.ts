@@ -21,7 +21,7 @@ function span(over: Partial<SpanRow> = {}): SpanRow {
     name: 'POST /functions/v1/chat', kind: 'server', start_time: start, end_time: new Date(start.getTime() + 5),
     duration_ms: 5, status_code: 'unset', status_message: null, function: 'chat', model: 'sim-1', ttfb_ms: 1.5,
     input_tokens: 3, output_tokens: null, error_type: null, user_id: 'u', session_id: null,
-    attributes: { 'a.b': 'it\'s "quoted"\n', n: 1 }, events: [{ name: 'first_token' }],
+    attributes: { 'a.b': 'it\'s "quoted"\n', n: 1 }, events: [{ name: 'first_token', time: '2026-11-25T12:00:00.001Z' }],
     frame_offsets_ms: null, frames: null, bytes: null, end_reason: null, stalls: null, max_gap_ms: null,
     usage_estimated: null, http_status: null, run_id: null, ...over,
   }
@@ -38,7 +38,7 @@ describe('telemetry pipeline', () => {
     const stored = await db.sql`select * from telemetry.spans where name = 'batch-test' order by trace_id`
     expect(stored).toHaveLength(250)
     expect(stored[0].attributes).toEqual(rows[0].attributes)
-    expect(stored[0].events).toEqual([{ name: 'first_token' }])
+    expect(stored[0].events).toEqual([{ name: 'first_token', time: '2026-11-25T12:00:00.001Z' }])
     expect(stored[0].ttfb_ms).toBe(1.5)
     expect(stored[0].output_tokens).toBeNull()
     const [l] = await db.sql`select attributes from telemetry.logs where message = 'batch-log'`
@@ -235,6 +235,7 @@ describe('telemetry pipeline', () => {
     const sql = postgres(cluster.url, { max: 2, connect_timeout: 2, onnotice: () => {} })
     try {
       await migrate(sql, await readMigrations())
+      await sql`checkpoint` // commits are asynchronous and the stop immediate: keep the migrations
       const p = createTelemetryPipeline(sql, { flushIntervalMs: 5, retryMinMs: 20, retryMaxMs: 100 })
       cluster.stop()
       p.pushSpans(Array.from({ length: 20 }, () => span({ name: 'survivor' })))

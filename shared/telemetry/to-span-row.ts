@@ -4,38 +4,38 @@ import { ATTR } from './attributes.ts'
 import { isoTime } from './encode.ts'
 import { redactAttributes, redactString } from './redact.ts'
 import type { SpanRow } from './rows.ts'
+import { SPAN_NULLS, type SqlType, WRITTEN_SPAN_COLUMNS } from './span-columns.ts'
 
 const KIND = ['internal', 'server', 'client', 'producer', 'consumer']
 const STATUS = { [SpanStatusCode.UNSET]: 'unset', [SpanStatusCode.OK]: 'ok', [SpanStatusCode.ERROR]: 'error' }
 
 const hrToMs = (t: HrTime) => t[0] * 1e3 + t[1] / 1e6
 
-function str(a: Attributes, key: string): string | null {
-  const v = a[key]
-  return v === undefined || v === null ? null : String(v)
-}
-
-function num(a: Attributes, key: string): number | null {
-  const v = a[key]
-  return typeof v === 'number' && Number.isFinite(v) ? v : null
-}
+const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null)
 
 /** Integer columns: a fractional or out-of-range value must not fail the whole batch. */
-function int(a: Attributes, key: string, max = 2_147_483_647): number | null {
-  const v = num(a, key)
-  return v === null ? null : Math.max(-max, Math.min(max, Math.round(v)))
+const int = (max: number) => (v: unknown) => {
+  const n = num(v)
+  return n === null ? null : Math.max(-max, Math.min(max, Math.round(n)))
 }
 
-function bool(a: Attributes, key: string): boolean | null {
-  const v = a[key]
-  return typeof v === 'boolean' ? v : null
+/** How an attribute value becomes the value of a column of each SQL type. */
+const READ: Partial<Record<SqlType, (v: unknown) => unknown>> = {
+  text: (v) => (v === undefined || v === null ? null : String(v)),
+  float8: num,
+  real: num,
+  int4: int(2_147_483_647),
+  int2: int(32_767),
+  bool: (v) => (typeof v === 'boolean' ? v : null),
+  'real[]': (v) => (Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number' && Number.isFinite(x)) : null),
 }
 
-function numbers(a: Attributes, key: string): number[] | null {
-  const v = a[key]
-  if (!Array.isArray(v)) return null
-  return v.filter((x): x is number => typeof x === 'number' && Number.isFinite(x))
-}
+/** The columns promoted from attributes (span-columns.ts), each with its reader. */
+const PROMOTED = WRITTEN_SPAN_COLUMNS.filter((c) => c.attr !== undefined).map((c) => {
+  const read = READ[c.type]
+  if (!read) throw new Error(`span column ${c.name}: no attribute reader for ${c.type}`)
+  return { name: c.name, attr: c.attr!, read }
+})
 
 // Stored in its own column; kept out of the jsonb so a long stream is not stored twice.
 const NOT_IN_JSON = new Set<string>([ATTR.frameOffsetsMs])
@@ -54,7 +54,8 @@ export function toSpanRow(span: ReadableSpan): SpanRow {
   const a = span.attributes
   const ctx = span.spanContext()
   const duration = hrToMs(span.duration)
-  return {
+  const row: SpanRow = {
+    ...SPAN_NULLS,
     trace_id: ctx.traceId,
     span_id: ctx.spanId,
     parent_span_id: span.parentSpanContext?.spanId ?? null,
@@ -65,26 +66,13 @@ export function toSpanRow(span: ReadableSpan): SpanRow {
     duration_ms: Number.isFinite(duration) ? duration : 0,
     status_code: STATUS[span.status.code],
     status_message: span.status.message ? redactString(span.status.message) : null,
-    function: str(a, ATTR.function),
-    model: str(a, ATTR.requestModel),
-    ttfb_ms: num(a, ATTR.ttfbMs),
-    input_tokens: int(a, ATTR.inputTokens),
-    output_tokens: int(a, ATTR.outputTokens),
-    error_type: str(a, ATTR.errorType),
-    user_id: str(a, ATTR.userId),
-    session_id: str(a, ATTR.conversationId),
     attributes: jsonAttributes(a),
     events: span.events.length
       ? span.events.map((e) => ({ name: e.name, time: isoTime(hrToMs(e.time)), attributes: redactAttributes(e.attributes ?? {}) }))
       : null,
-    frame_offsets_ms: numbers(a, ATTR.frameOffsetsMs),
-    frames: int(a, ATTR.frames),
-    bytes: int(a, ATTR.bytes),
-    end_reason: str(a, ATTR.endReason),
-    stalls: int(a, ATTR.stalls),
-    max_gap_ms: num(a, ATTR.maxGapMs),
-    usage_estimated: bool(a, ATTR.usageEstimated),
-    http_status: int(a, ATTR.httpStatus, 32_767),
-    run_id: str(a, ATTR.runId),
   }
+  // In place: every column is already there (SPAN_NULLS).
+  const promoted = row as Record<string, unknown>
+  for (const c of PROMOTED) promoted[c.name] = c.read(a[c.attr])
+  return row
 }

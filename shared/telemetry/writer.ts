@@ -1,9 +1,10 @@
 import type { Sql, TransactionSql } from 'postgres'
 import { copyTransaction, type CopyFn, LOG_COLUMNS, logCopyLine, needsPricingOrRollup, spanCopyLine, supportsCopy } from './copy.ts'
-import { createStage, insertLogs, insertSpans, insertStagedSpans, SPAN_COLUMNS, STAGE } from './insert.ts'
+import { createStage, insertLogs, insertSpans, insertStagedSpans, STAGE } from './insert.ts'
 import { transaction } from '../db/transaction.ts'
 import { spanKey, supersedeOpenRows } from './open-rows.ts'
 import type { LogRow, SpanRow } from './rows.ts'
+import { SPAN_COLUMNS } from './span-columns.ts'
 
 // How one batch reaches Postgres. Two modes, chosen once per database:
 // - COPY (Postgres, Supabase): rows are encoded to COPY lines when queued. Spans that

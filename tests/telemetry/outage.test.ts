@@ -20,6 +20,9 @@ beforeAll(async () => {
   cluster = await startCluster(bin)
   telemetrySql = postgres(cluster.url, { max: 2, connect_timeout: 2, onnotice: () => {} })
   await migrate(telemetrySql, await readMigrations())
+  // The throwaway cluster commits asynchronously and stops in immediate mode: make the
+  // migrations durable before the test crashes it.
+  await telemetrySql`checkpoint`
 })
 afterAll(async () => {
   await telemetrySql?.end({ timeout: 1 })

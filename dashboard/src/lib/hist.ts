@@ -1,8 +1,12 @@
-// The rollups' latency histograms (docs/telemetry-contract.md): 67 fixed buckets with upper
-// bounds 1.25^i ms for i = 0..65 and an open last one. Charts sum them per bucket in SQL and
+// The rollups' latency histograms (docs/telemetry-contract.md): HIST_BUCKETS fixed buckets with
+// upper bounds HIST_GROWTH^i ms and an open last one. Charts sum them per bucket in SQL and
 // read quantiles here, so one query gives both the chart and the window's totals.
 
-export const HIST_BOUNDS: readonly number[] = Array.from({ length: 67 }, (_, i) => (i === 66 ? Infinity : 1.25 ** i))
+/** The layout, as telemetry.hist_buckets() and telemetry.hist_growth() (tests/dashboard/hist-layout.test.ts). */
+export const HIST_BUCKETS = 67
+export const HIST_GROWTH = 1.25
+
+export const HIST_BOUNDS: readonly number[] = Array.from({ length: HIST_BUCKETS }, (_, i) => (i === HIST_BUCKETS - 1 ? Infinity : HIST_GROWTH ** i))
 
 /** Element-wise sum, as telemetry.hist_add. */
 export function histAdd(a: readonly number[] | null, b: readonly number[] | null): number[] | null {

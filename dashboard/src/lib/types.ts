@@ -1,45 +1,15 @@
+import type { SpanEvent, StoredSpanRow } from '../../../shared/telemetry/span-columns.ts'
+
 /**
  * What the dashboard's loads and JSON API hand out: telemetry rows in their columns' own
  * names (see migrations/*_telemetry*.sql), with timestamps as ISO strings so the same
  * shape serves pages and JSON.
  */
-export interface SpanRow {
-  trace_id: string
-  span_id: string
-  parent_span_id: string | null
-  name: string
-  kind: string
-  start_time: string
-  end_time: string
-  duration_ms: number
-  status_code: string
-  status_message: string | null
-  function: string | null
-  model: string | null
-  ttfb_ms: number | null
-  input_tokens: number | null
-  output_tokens: number | null
-  error_type: string | null
-  user_id: string | null
-  session_id: string | null
-  attributes: Record<string, unknown>
-  events: SpanEvent[] | null
-  frame_offsets_ms: number[] | null
-  frames: number | null
-  bytes: number | null
-  end_reason: string | null
-  stalls: number | null
-  max_gap_ms: number | null
-  cost_usd: number | null
-  usage_estimated: boolean | null
-  http_status: number | null
-}
+type Iso<V> = V extends Date ? string : V
 
-export interface SpanEvent {
-  name: string
-  time: string
-  attributes?: Record<string, unknown>
-}
+/** A telemetry.spans row (shared/telemetry/span-columns.ts), every column. */
+export type SpanRow = { [K in keyof StoredSpanRow]: Iso<StoredSpanRow[K]> }
+export type { SpanEvent }
 
 export interface LogRow {
   time: string
@@ -66,28 +36,11 @@ export interface MessageRow {
   created_at: string
 }
 
-/** One request (chat or embed): its server span's columns. */
-export interface StreamRow {
-  trace_id: string
-  span_id: string
-  start_time: string
-  function: string | null
-  duration_ms: number
-  status: string
-  status_code: string
-  model: string | null
-  ttfb_ms: number | null
-  input_tokens: number | null
-  output_tokens: number | null
-  cost_usd: number | null
-  error_type: string | null
-  user_id: string | null
-  session_id: string | null
-  end_reason: string | null
-  frames: number | null
-  stalls: number | null
-  http_status: number | null
-}
+/** One request (chat or embed): its server span's columns, and how it ended (telemetry.request_status). */
+export type StreamRow = Pick<SpanRow,
+  | 'trace_id' | 'span_id' | 'start_time' | 'function' | 'duration_ms' | 'status_code' | 'model' | 'ttfb_ms' | 'input_tokens'
+  | 'output_tokens' | 'cost_usd' | 'error_type' | 'user_id' | 'session_id' | 'end_reason' | 'frames' | 'stalls' | 'http_status'
+> & { status: string }
 
 /** Totals of a window, from the rollups. Percentiles are null without requests. */
 export interface Kpis {

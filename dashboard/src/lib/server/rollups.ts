@@ -2,6 +2,7 @@
 // Plain functions of `sql` with relative imports only: bench/dashboard.ts calls them too.
 import type { Fragment, ISql } from 'postgres'
 import type { Filters } from '../filters.ts'
+import { HIST_BUCKETS } from '../hist.ts'
 import type { TimeWindow } from '../range.ts'
 
 /** A postgres.js client or transaction: what every query function takes. */
@@ -68,7 +69,7 @@ export function chartStep(window: TimeWindow, stepMs: number, filters: Filters):
 }
 
 /**
- * `array[sum(col[1]), …, sum(col[67])]`: the element-wise sum of a histogram column with
+ * `array[sum(col[1]), …, sum(col[HIST_BUCKETS])]`: the element-wise sum of a histogram column with
  * built-in aggregates. Same result as telemetry.hist_sum, ~2.5× faster on many rows (no
  * PL/pgSQL call per row: 1.9–2.3 vs 5.0–5.6 µs a row on 50,000 rows since migration
  * 20261203000100; 3–6× before it). Only ever called with the two constant column names below.
@@ -77,7 +78,7 @@ export function histSum(sql: Db, column: 'ttfb_hist' | 'duration_hist'): Fragmen
   return sql.unsafe(`array[${HIST_INDEXES.map((i) => `sum(${column}[${i}])`).join(', ')}]::float8[]`)
 }
 
-const HIST_INDEXES = Array.from({ length: 67 }, (_, i) => i + 1)
+const HIST_INDEXES = Array.from({ length: HIST_BUCKETS }, (_, i) => i + 1)
 
 export const DASHBOARD_ROLE = 'streamscope_dashboard'
 

@@ -1,4 +1,5 @@
 // One trace: its spans, logs and stored messages. Relative imports only (bench/dashboard.ts).
+import { SPAN_SELECT, type StoredSpanRow } from '../../../../shared/telemetry/span-columns.ts'
 import type { LogRow, MessageRow, SpanRow, Trace } from '../types.ts'
 import type { Db } from './rollups.ts'
 
@@ -16,7 +17,7 @@ const LOG_SLACK_MS = 5 * 60_000
 
 type Stored<T, K extends keyof T> = Omit<T, K> & { [P in K]: Date }
 
-const toSpanRow = (row: Stored<SpanRow, 'start_time' | 'end_time'>): SpanRow => ({
+const toSpanRow = (row: StoredSpanRow): SpanRow => ({
   ...row,
   start_time: row.start_time.toISOString(),
   end_time: row.end_time.toISOString(),
@@ -28,12 +29,8 @@ const toLogRow = (row: Stored<LogRow, 'time'>): LogRow => ({ ...row, time: row.t
 export async function getTrace(sql: Db, traceId: string, now = new Date()): Promise<Trace | null> {
   const since = new Date(now.getTime() - LOOKBACK_DAYS * 86_400_000)
   const until = new Date(now.getTime() + CLOCK_SKEW_MS)
-  const spans = await sql<Stored<SpanRow, 'start_time' | 'end_time'>[]>`
-    select trace_id, span_id, parent_span_id, name, kind, start_time, end_time, duration_ms,
-           status_code, status_message, function, model, ttfb_ms, input_tokens, output_tokens,
-           error_type, user_id, session_id, attributes, events,
-           frame_offsets_ms, frames, bytes, end_reason, stalls, max_gap_ms, cost_usd::float8 as cost_usd,
-           usage_estimated, http_status
+  const spans = await sql<StoredSpanRow[]>`
+    select ${sql.unsafe(SPAN_SELECT)}
     from telemetry.spans_and_lost -- a lost request not stored as a span yet is in the trace too
     where trace_id = ${traceId} and start_time >= ${since} and start_time <= ${until}
     order by start_time, span_id

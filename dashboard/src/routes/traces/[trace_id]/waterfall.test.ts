@@ -11,7 +11,7 @@ function span(span_id: string, parent_span_id: string | null, startMs: number, d
     duration_ms, status_code: 'unset', status_message: null, function: null, model: null, ttfb_ms: null,
     input_tokens: null, output_tokens: null, error_type: null, user_id: null, session_id: null, attributes: {}, events: null,
     frame_offsets_ms: null, frames: null, bytes: null, end_reason: null, stalls: null, max_gap_ms: null, cost_usd: null,
-    usage_estimated: null, http_status: null,
+    usage_estimated: null, http_status: null, run_id: null,
   }
 }
 

@@ -1,11 +1,13 @@
 // What telemetry costs a stream: the chat handler in-process (Request -> Response),
 // simulated provider with a fixed TTFB, many concurrent streams, telemetry fully on
-// (tracer, Postgres pipeline, rollups, logs) vs off (sampling off, no pipeline),
-// interleaved rounds in the same process against the same database.
+// (tracer, Postgres pipeline, rollups, logs) vs off (sampling off, no pipeline), the spans
+// alone COPYed (floor) and the stock OpenTelemetry path (otlp), interleaved rounds in the same
+// process against the same database.
 import type { Sql } from 'postgres'
 import { createNoopTelemetry, createTelemetry, type Telemetry } from '../shared/telemetry/telemetry.ts'
 import { createChatFixture } from '../tests/support/chat-fixture.ts'
 import { createFloorTelemetry } from './telemetry-floor.ts'
+import { createOtlpTelemetry, startOtlpSink } from './telemetry-otlp.ts'
 import type { CpuMeter } from './telemetry-cpu.ts'
 
 export const BENCH_ENV = {
@@ -60,10 +62,11 @@ interface ModeFigures {
 /**
  * off: sampling off, no pipeline. on: the product's telemetry. floor: the spans alone,
  * COPYed as rows and nothing else (bench/telemetry-floor.ts) — what any Postgres
- * telemetry of this shape costs on this machine.
+ * telemetry of this shape costs on this machine. otlp: the SDK's BatchSpanProcessor + OTLP/HTTP
+ * exporter to a sink in another process (bench/telemetry-otlp.ts), what a user would otherwise pick.
  */
-export type Mode = 'off' | 'on' | 'floor'
-export const MODES: Mode[] = ['off', 'on', 'floor']
+export type Mode = 'off' | 'on' | 'floor' | 'otlp'
+export const MODES: Mode[] = ['off', 'on', 'floor', 'otlp']
 
 export interface OverheadResult {
   figures: Record<Mode, ModeFigures>
@@ -80,15 +83,17 @@ export interface OverheadOptions {
 }
 
 export async function benchOverhead(sql: Sql, o: OverheadOptions): Promise<OverheadResult> {
+  const sink = await startOtlpSink()
   const telemetry: Record<Mode, Telemetry> = {
     off: createNoopTelemetry(),
     on: createTelemetry({ serviceName: 'bench', sql, writeLog: () => {} }),
     floor: createFloorTelemetry(sql),
+    otlp: createOtlpTelemetry(sink.url),
   }
   const fixtures = Object.fromEntries(MODES.map((m) => [m, createChatFixture(sql, o.env ?? BENCH_ENV, undefined, { telemetry: telemetry[m], broadcast: null })])) as Record<Mode, ReturnType<typeof createChatFixture>>
   const token = await fixtures.on.token(crypto.randomUUID(), 3600)
-  const zero = () => ({ off: 0, on: 0, floor: 0 })
-  const ttfb: Record<Mode, number[]> = { off: [], on: [], floor: [] }
+  const zero = () => Object.fromEntries(MODES.map((m) => [m, 0])) as Record<Mode, number>
+  const ttfb = Object.fromEntries(MODES.map((m) => [m, [] as number[]])) as Record<Mode, number[]>
   let wall = zero(), cpu = zero(), nodeCpu = zero(), streams = zero()
 
   const run = async (mode: Mode, concurrency: number, record: (t: number) => void, count = o.perRound) => {
@@ -133,8 +138,10 @@ export async function benchOverhead(sql: Sql, o: OverheadOptions): Promise<Overh
   // scan of the user's history) made the chat's own queries slower every round.
   await sql`analyze`
   wall = zero(); cpu = zero(); nodeCpu = zero(); streams = zero(); capacityWall = zero(); capacityStreams = zero()
-  const roundRatios: OverheadResult['roundRatios'] = { on: [], floor: [] }
-  const capacityRatios: OverheadResult['capacityRatios'] = { on: [], floor: [] }
+  const compared = MODES.filter((m): m is Exclude<Mode, 'off'> => m !== 'off')
+  const ratios = () => Object.fromEntries(compared.map((m) => [m, [] as number[]])) as OverheadResult['roundRatios']
+  const roundRatios = ratios()
+  const capacityRatios = ratios()
   for (let r = 0; r < o.rounds; r++) {
     roundRate = zero()
     for (let i = 0; i < MODES.length; i++) {
@@ -143,15 +150,16 @@ export async function benchOverhead(sql: Sql, o: OverheadOptions): Promise<Overh
       await throughput(mode)
       await capacity(mode)
     }
-    roundRatios.on.push(roundRate.on / roundRate.off)
-    roundRatios.floor.push(roundRate.floor / roundRate.off)
-    capacityRatios.on.push(capacityRate.on / capacityRate.off)
-    capacityRatios.floor.push(capacityRate.floor / capacityRate.off)
+    for (const m of compared) {
+      roundRatios[m].push(roundRate[m] / roundRate.off)
+      capacityRatios[m].push(capacityRate[m] / capacityRate.off)
+    }
   }
   await Promise.all(MODES.map((m) => telemetry[m].shutdown()))
+  sink.stop()
   const figures = (mode: Mode): ModeFigures => ({
     p50: quantile(ttfb[mode], 0.5), p95: quantile(ttfb[mode], 0.95),
     streamsPerSecond: streams[mode] / (wall[mode] / 1000), capacityPerSecond: capacityStreams[mode] / (capacityWall[mode] / 1000), cpuMsPerStream: cpu[mode] / streams[mode], nodeMsPerStream: nodeCpu[mode] / streams[mode],
   })
-  return { figures: { off: figures('off'), on: figures('on'), floor: figures('floor') }, roundRatios, capacityRatios, streams: o.rounds * o.perRound }
+  return { figures: Object.fromEntries(MODES.map((m) => [m, figures(m)])) as Record<Mode, ModeFigures>, roundRatios, capacityRatios, streams: o.rounds * o.perRound }
 }

@@ -41,7 +41,7 @@ try {
     const workloads = (process.env.BENCH_TOKENS ?? '30,20-120').split(',').map((w) => w.split('-').map(Number))
     for (const [min, max = min] of workloads) {
       const r = await benchOverhead(sql, { rounds, perRound, concurrency, capacityConcurrency, ttfbConcurrency, cpu, env: benchEnv(min, max) })
-      const { off, on, floor } = r.figures
+      const { off, on, floor, otlp } = r.figures
       const tokens = min === max ? `${min} tokens` : `${min}-${max} tokens`
       console.log(`1. chat handler in-process, telemetry on (tracer + Postgres pipeline + pricing + rollups + logs) vs off (sampling off: trace ids only, no pipeline)`)
       console.log(`   answers of ${tokens}; ${r.streams} streams per mode in ${rounds} interleaved rounds; simulated provider: TTFB 20 ms, 4000 tokens/s; Postgres on the same 2 cores`)
@@ -54,7 +54,11 @@ try {
       console.log(`     per round: ${spread(r.capacityRatios.on)}`)
       console.log(`   CPU per stream (node + postgres)  on ${ms(on.cpuMsPerStream)} off ${ms(off.cpuMsPerStream)} (node alone: on ${ms(on.nodeMsPerStream)} off ${ms(off.nodeMsPerStream)}); CPU-bound throughput ratio ${pct(off.cpuMsPerStream / on.cpuMsPerStream)}`)
       console.log(`   floor (the spans alone, COPYed: no pricing, rollups or logs)  throughput ${floor.streamsPerSecond.toFixed(1)}/s ratio ${pct(floor.streamsPerSecond / off.streamsPerSecond)}, per round ${spread(r.roundRatios.floor)}`)
-      console.log(`     capacity ${floor.capacityPerSecond.toFixed(1)}/s ratio ${pct(floor.capacityPerSecond / off.capacityPerSecond)}; CPU per stream ${ms(floor.cpuMsPerStream)} (node ${ms(floor.nodeMsPerStream)}); TTFB p50 added ${ms(floor.p50 - off.p50)}\n`)
+      console.log(`     capacity ${floor.capacityPerSecond.toFixed(1)}/s ratio ${pct(floor.capacityPerSecond / off.capacityPerSecond)}; CPU per stream ${ms(floor.cpuMsPerStream)} (node ${ms(floor.nodeMsPerStream)}); TTFB p50 added ${ms(floor.p50 - off.p50)}`)
+      // The stock path's telemetry costs Node CPU only (its collector is elsewhere); so does the function's share of ours.
+      const added = (m: typeof on) => m.nodeMsPerStream - off.nodeMsPerStream
+      console.log(`   stock OpenTelemetry (BatchSpanProcessor + OTLP/HTTP to a local sink)  throughput ${otlp.streamsPerSecond.toFixed(1)}/s ratio ${pct(otlp.streamsPerSecond / off.streamsPerSecond)}; node CPU per stream ${ms(otlp.nodeMsPerStream)}; TTFB p50 added ${ms(otlp.p50 - off.p50)}`)
+      console.log(`     node CPU telemetry adds per stream: full ${ms(added(on))} vs stock ${ms(added(otlp))} -> ${(added(on) / added(otlp)).toFixed(2)}x (goal <= 1.0x); node CPU per stream ${(on.nodeMsPerStream / otlp.nodeMsPerStream).toFixed(2)}x\n`)
     }
   }
   if (!only || only === 'ingest') {

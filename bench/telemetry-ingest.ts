@@ -39,7 +39,8 @@ export function makeRows(count: number): SpanRow[] {
   return rows.slice(0, count)
 }
 
-export interface IngestResult { name: string; spansPerSecond: number; cpuUsPerSpan: number }
+/** CPU per span: both processes, and Postgres's share alone (its backends, WAL writer, checkpointer). */
+export interface IngestResult { name: string; spansPerSecond: number; cpuUsPerSpan: number; pgUsPerSpan: number }
 
 export async function benchIngest(sql: Sql, rows: SpanRow[], rounds: number, concurrency: number, cpu: CpuMeter): Promise<IngestResult[]> {
   const results: IngestResult[] = []
@@ -54,8 +55,9 @@ export async function benchIngest(sql: Sql, rows: SpanRow[], rounds: number, con
     await run()
     const wall = performance.now() - t
     const c1 = await cpu.read()
-    const cpuMs = c1.nodeMs - c0.nodeMs + c1.pgMs - c0.pgMs
-    results.push({ name, spansPerSecond: rows.length / (wall / 1000), cpuUsPerSpan: (cpuMs * 1000) / rows.length })
+    const pgMs = c1.pgMs - c0.pgMs
+    const perSpan = (ms: number) => (ms * 1000) / rows.length
+    results.push({ name, spansPerSecond: rows.length / (wall / 1000), cpuUsPerSpan: perSpan(c1.nodeMs - c0.nodeMs + pgMs), pgUsPerSpan: perSpan(pgMs) })
   }
   for (let round = 0; round < rounds; round++) {
     await time('copy', () => copyRows(sql, rows))

@@ -75,6 +75,8 @@ export interface OverheadResult {
   /** The same for capacity. */
   capacityRatios: Record<Exclude<Mode, 'off'>, number[]>
   streams: number
+  /** Spans the stock path ended, and those its sink received: equal when it dropped none. */
+  otlpSpans: { ended: number; received: number }
 }
 
 export interface OverheadOptions {
@@ -84,11 +86,12 @@ export interface OverheadOptions {
 
 export async function benchOverhead(sql: Sql, o: OverheadOptions): Promise<OverheadResult> {
   const sink = await startOtlpSink()
+  const otlp = createOtlpTelemetry(sink.url)
   const telemetry: Record<Mode, Telemetry> = {
     off: createNoopTelemetry(),
     on: createTelemetry({ serviceName: 'bench', sql, writeLog: () => {} }),
     floor: createFloorTelemetry(sql),
-    otlp: createOtlpTelemetry(sink.url),
+    otlp,
   }
   const fixtures = Object.fromEntries(MODES.map((m) => [m, createChatFixture(sql, o.env ?? BENCH_ENV, undefined, { telemetry: telemetry[m], broadcast: null })])) as Record<Mode, ReturnType<typeof createChatFixture>>
   const token = await fixtures.on.token(crypto.randomUUID(), 3600)
@@ -156,10 +159,11 @@ export async function benchOverhead(sql: Sql, o: OverheadOptions): Promise<Overh
     }
   }
   await Promise.all(MODES.map((m) => telemetry[m].shutdown()))
+  const otlpSpans = { ended: otlp.ended(), received: await sink.received() }
   sink.stop()
   const figures = (mode: Mode): ModeFigures => ({
     p50: quantile(ttfb[mode], 0.5), p95: quantile(ttfb[mode], 0.95),
     streamsPerSecond: streams[mode] / (wall[mode] / 1000), capacityPerSecond: capacityStreams[mode] / (capacityWall[mode] / 1000), cpuMsPerStream: cpu[mode] / streams[mode], nodeMsPerStream: nodeCpu[mode] / streams[mode],
   })
-  return { figures: Object.fromEntries(MODES.map((m) => [m, figures(m)])) as Record<Mode, ModeFigures>, roundRatios, capacityRatios, streams: o.rounds * o.perRound }
+  return { figures: Object.fromEntries(MODES.map((m) => [m, figures(m)])) as Record<Mode, ModeFigures>, roundRatios, capacityRatios, streams: o.rounds * o.perRound, otlpSpans }
 }

@@ -1,4 +1,4 @@
-// npm run bench:telemetry — the three telemetry benchmarks of issue 4, figures and
+// npm run bench:telemetry — the telemetry benchmarks, figures and
 // ratios against a baseline measured in the same run. Not a test: no assertions.
 //   BENCH_SPANS (200000), BENCH_ROUNDS (6), BENCH_STREAMS (600 per round), BENCH_CONCURRENCY (50),
 //   BENCH_CAPACITY_CONCURRENCY (200), BENCH_TOKENS (answer lengths: '30,20-120')
@@ -8,6 +8,7 @@ import { readMigrations } from '../server/migrations.ts'
 import { NO_DELAY_SOCKET } from '../shared/db/pg-socket.ts'
 import { findPgBin, startCluster } from '../tests/support/pg-cluster.ts'
 import { benchFreshness } from './telemetry-freshness.ts'
+import { benchEncode } from './telemetry-encode.ts'
 import { benchIngest, makeRows } from './telemetry-ingest.ts'
 import { createCpuMeter } from './telemetry-cpu.ts'
 import { benchEnv, benchOverhead } from './telemetry-overhead.ts'
@@ -17,7 +18,7 @@ const spans = int('BENCH_SPANS', 200_000)
 const rounds = int('BENCH_ROUNDS', 6)
 const perRound = int('BENCH_STREAMS', 600)
 const concurrency = int('BENCH_CONCURRENCY', 50)
-const only = process.env.BENCH_ONLY // overhead | ingest | freshness
+const only = process.env.BENCH_ONLY // overhead | encode | ingest | freshness
 
 const bin = findPgBin()
 if (!bin) throw new Error('needs a PostgreSQL server (apt-get install postgresql-15)')
@@ -58,8 +59,17 @@ try {
       // The stock path's telemetry costs Node CPU only (its collector is elsewhere); so does the function's share of ours.
       const added = (m: typeof on) => m.nodeMsPerStream - off.nodeMsPerStream
       console.log(`   stock OpenTelemetry (BatchSpanProcessor + OTLP/HTTP to a local sink)  throughput ${otlp.streamsPerSecond.toFixed(1)}/s ratio ${pct(otlp.streamsPerSecond / off.streamsPerSecond)}; node CPU per stream ${ms(otlp.nodeMsPerStream)}; TTFB p50 added ${ms(otlp.p50 - off.p50)}`)
-      console.log(`     node CPU telemetry adds per stream: full ${ms(added(on))} vs stock ${ms(added(otlp))} -> ${(added(on) / added(otlp)).toFixed(2)}x (goal <= 1.0x); node CPU per stream ${(on.nodeMsPerStream / otlp.nodeMsPerStream).toFixed(2)}x\n`)
+      console.log(`     node CPU telemetry adds per stream: full ${ms(added(on))} vs stock ${ms(added(otlp))} -> ${(added(on) / added(otlp)).toFixed(2)}x (goal <= 1.0x); node CPU per stream ${(on.nodeMsPerStream / otlp.nodeMsPerStream).toFixed(2)}x`)
+      console.log(`     the stock path's sink received ${r.otlpSpans.received} of the ${r.otlpSpans.ended} spans it ended\n`)
     }
+  }
+  if (!only || only === 'encode') {
+    const r = await benchEncode(sql)
+    const ours = r.rounds.map((x) => x.rowAndLineUs), stock = r.rounds.map((x) => x.otlpUs)
+    const ratios = r.rounds.map((x) => x.rowAndLineUs / x.otlpUs)
+    console.log(`4. the encoder alone, ${r.spans} spans of 20 chats, ${r.rounds.length} interleaved rounds, Node CPU per span`)
+    console.log(`   row + COPY line (to-span-row.ts, copy.ts) median ${median(ours).toFixed(2)} us; stock OTLP/JSON serializer median ${median(stock).toFixed(2)} us`)
+    console.log(`   ratio per round ${ratios.map((x) => x.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)}x\n`)
   }
   if (!only || only === 'ingest') {
     const rows = makeRows(spans)
@@ -73,8 +83,10 @@ try {
       console.log(`   pipeline (COPY; priced spans via a stage + INSERT, rollups) median ${median(pipeline).toFixed(0)} spans/s (best ${Math.max(...pipeline).toFixed(0)})`)
       console.log(`   raw COPY                                          median ${median(copy).toFixed(0)} spans/s (best ${Math.max(...copy).toFixed(0)})`)
       console.log(`   ratio per round ${ratios.map(pct).join(', ')}; median ${pct(median(ratios))}   (targets >= 50000/s, >= 50 %)`)
-      const cpuOf = (name: string) => median(results.filter((x) => x.name === name).map((x) => x.cpuUsPerSpan))
-      console.log(`   CPU per span (node + postgres): pipeline ${cpuOf('pipeline').toFixed(1)} us, COPY ${cpuOf('copy').toFixed(1)} us; CPU-bound ratio ${pct(cpuOf('copy') / cpuOf('pipeline'))}\n`)
+      const cpuOf = (name: string, key: 'cpuUsPerSpan' | 'pgUsPerSpan') => median(results.filter((x) => x.name === name).map((x) => x[key]))
+      const us = (name: string, key: 'cpuUsPerSpan' | 'pgUsPerSpan') => `${cpuOf(name, key).toFixed(1)} us`
+      console.log(`   CPU per span (node + postgres): pipeline ${us('pipeline', 'cpuUsPerSpan')}, COPY ${us('copy', 'cpuUsPerSpan')}; CPU-bound ratio ${pct(cpuOf('copy', 'cpuUsPerSpan') / cpuOf('pipeline', 'cpuUsPerSpan'))}`)
+      console.log(`   Postgres CPU per span: pipeline ${us('pipeline', 'pgUsPerSpan')}, raw COPY ${us('copy', 'pgUsPerSpan')} -> ${(cpuOf('pipeline', 'pgUsPerSpan') / cpuOf('copy', 'pgUsPerSpan')).toFixed(2)}x\n`)
     }
   }
   if (!only || only === 'freshness') {

@@ -157,44 +157,18 @@ export function readConfig(env: Env, options: ReadOptions = {}): Config {
 
 /** The functions' section of a config, its problems noted in `reader` (server/config.ts reads it with the dashboard's). */
 export function functionsSettings(reader: EnvReader, options: ReadOptions = {}): Config {
-  const { env, problems, str, num, oneOf, bool, url } = reader
-  const databaseSource = DATABASE_URL_KEYS.find((key) => env[key]) ?? ''
-  const database: DatabaseConfig = {
-    url: databaseSource ? env[databaseSource]! : '',
-    source: databaseSource,
-    maxConnections: num('DB_MAX_CONNECTIONS', 1, 1, 100),
-    idleTimeoutSeconds: num('DB_IDLE_TIMEOUT_SECONDS', 10, 0, 86_400),
-  }
-  if (databaseSource && !/^postgres(ql)?:\/\/[^\s]+$/.test(database.url)) problems.push(`${databaseSource} must be a postgres:// URL`)
-  if (!databaseSource && options.requireDatabase) problems.push(`one of ${DATABASE_URL_KEYS.join(', ')} is required`)
-
+  const { env, problems, str, num, oneOf, bool } = reader
   const keys = projectKeysFromEnv(env)
   problems.push(...keys.problems)
   const provider = oneOf('LLM_PROVIDER', ['simulated', 'openai'] as const, 'simulated')
   const defaultModel = str('DEFAULT_MODEL', provider === 'openai' ? 'gpt-4o-mini' : 'sim-1')
   const allow = (env.MODEL_ALLOWLIST ?? '').split(',').map((m) => m.trim()).filter(Boolean)
-  const openai: OpenAIConfig = {
-    baseUrl: url('OPENAI_BASE_URL', 'https://api.openai.com/v1'),
-    apiKey: env.OPENAI_API_KEY ?? '',
-    timeoutMs: num('OPENAI_TIMEOUT_MS', 60_000, 1_000, 3_600_000),
-  }
-  const embedProvider = oneOf('EMBED_PROVIDER', ['local', 'openai'] as const, 'local')
-  if ((provider === 'openai' || embedProvider === 'openai') && !openai.apiKey && openai.baseUrl.startsWith('https://api.openai.com')) {
+  const openai = openaiSettings(reader)
+  const embed = embedSettings(reader)
+  if ((provider === 'openai' || embed.provider === 'openai') && !openai.apiKey && openai.baseUrl.startsWith('https://api.openai.com')) {
     problems.push('OPENAI_API_KEY is required for api.openai.com')
   }
-  const realtimeEnabled = bool('REALTIME_ENABLED', false)
-  const realtime: RealtimeConfig = {
-    enabled: realtimeEnabled,
-    url: url('SUPABASE_URL'),
-    serviceKey: env.SUPABASE_SERVICE_ROLE_KEY ?? '',
-  }
-  if (realtimeEnabled && (!realtime.url || !realtime.serviceKey)) problems.push('REALTIME_ENABLED needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY')
-  const corsAllowedOrigins = (env.CORS_ALLOWED_ORIGINS ?? '*').split(',').map((o) => o.trim()).filter(Boolean)
-  for (const o of corsAllowedOrigins) {
-    if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) problems.push(`CORS_ALLOWED_ORIGINS entries must be * or an origin like https://app.example.com (no path), got "${o}"`)
-  }
-  if (!corsAllowedOrigins.length) problems.push('CORS_ALLOWED_ORIGINS must name at least one origin, or *')
-  const config: Config = {
+  return {
     ...keys.keys,
     jwtAudience: str('JWT_AUDIENCE', DEFAULT_JWT_AUDIENCE),
     provider,
@@ -205,6 +179,64 @@ export function functionsSettings(reader: EnvReader, options: ReadOptions = {}):
     historyMessages: num('HISTORY_MESSAGES', 20, 0, 1_000),
     historyTokenBudget: num('HISTORY_TOKEN_BUDGET', 8_000, 0, 10_000_000),
     heartbeatSeconds: num('HEARTBEAT_SECONDS', 15, 1, 3_600),
+    ...resumeSettings(reader),
+    storeRetrySeconds: num('STORE_RETRY_SECONDS', 30, 0, 600, false),
+    openai,
+    embed,
+    rateLimit: {
+      requestsPerMinute: num('RATE_LIMIT_RPM', 60, 0, 1_000_000),
+      tokensPerMinute: num('RATE_LIMIT_TPM', 100_000, 0, 1_000_000_000),
+    },
+    chatTransportOverride: oneOf('CHAT_TRANSPORT', CHAT_TRANSPORTS, ''),
+    flagCacheSeconds: num('FLAG_CACHE_SECONDS', 5, 0, 3_600, false),
+    realtime: realtimeSettings(reader),
+    captureContent: bool('CAPTURE_CONTENT', false),
+    corsAllowedOrigins: corsOrigins(reader),
+    logLevel: oneOf('LOG_LEVEL', LEVELS, 'info'),
+    consoleLevel: oneOf('LOG_CONSOLE_LEVEL', LEVELS, (env.LOG_LEVEL as LogLevel | undefined) ?? 'info'),
+    telemetryLostAfterSeconds: num('TELEMETRY_LOST_AFTER_SECONDS', 10, 0.5, 3_600, false),
+    simulated: simulatedSettings(reader),
+    database: databaseSettings(reader, options),
+    otlp: { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '', headers: env.OTEL_EXPORTER_OTLP_HEADERS ?? '' },
+  }
+}
+
+function databaseSettings({ env, problems, num }: EnvReader, options: ReadOptions): DatabaseConfig {
+  const source = DATABASE_URL_KEYS.find((key) => env[key]) ?? ''
+  const database: DatabaseConfig = {
+    url: source ? env[source]! : '',
+    source,
+    maxConnections: num('DB_MAX_CONNECTIONS', 1, 1, 100),
+    idleTimeoutSeconds: num('DB_IDLE_TIMEOUT_SECONDS', 10, 0, 86_400),
+  }
+  if (source && !/^postgres(ql)?:\/\/[^\s]+$/.test(database.url)) problems.push(`${source} must be a postgres:// URL`)
+  if (!source && options.requireDatabase) problems.push(`one of ${DATABASE_URL_KEYS.join(', ')} is required`)
+  return database
+}
+
+function openaiSettings({ env, num, url }: EnvReader): OpenAIConfig {
+  return {
+    baseUrl: url('OPENAI_BASE_URL', 'https://api.openai.com/v1'),
+    apiKey: env.OPENAI_API_KEY ?? '',
+    timeoutMs: num('OPENAI_TIMEOUT_MS', 60_000, 1_000, 3_600_000),
+  }
+}
+
+function embedSettings({ str, num, oneOf }: EnvReader): EmbedConfig {
+  const provider = oneOf('EMBED_PROVIDER', ['local', 'openai'] as const, 'local')
+  return {
+    provider,
+    model: str('EMBED_MODEL', provider === 'openai' ? 'text-embedding-3-small' : 'local-hash-384'),
+    dimension: num('EMBED_DIMENSION', provider === 'openai' ? 1536 : 384, 1, 16_000),
+    maxInputs: num('EMBED_MAX_INPUTS', 256, 1, 100_000),
+    maxInputChars: num('EMBED_MAX_INPUT_CHARS', 32_000, 1, 10_000_000),
+    batchSize: num('EMBED_BATCH_SIZE', 64, 1, 2_048),
+  }
+}
+
+/** Resumable streams: how long they are kept, the frame log's pace, the memory bounds. */
+function resumeSettings({ num }: EnvReader) {
+  return {
     resumeRetentionSeconds: num('RESUME_RETENTION_SECONDS', 120, 0, 86_400),
     resumeGraceSeconds: num('RESUME_GRACE_SECONDS', 120, 0, 3_600, false),
     resumeLog: {
@@ -214,43 +246,41 @@ export function functionsSettings(reader: EnvReader, options: ReadOptions = {}):
       deadSeconds: num('RESUME_DEAD_SECONDS', 10, 0.1, 3_600, false),
       pollMs: num('RESUME_POLL_MS', 200, 1, 60_000),
     },
-    storeRetrySeconds: num('STORE_RETRY_SECONDS', 30, 0, 600, false),
     resumeMaxStreams: num('RESUME_MAX_STREAMS', 500, 1, 1_000_000),
     resumeMaxBytes: num('RESUME_MAX_BYTES', 32 * 1024 * 1024, 1_024, 2 ** 40),
     resumeMaxStreamBytes: num('RESUME_MAX_STREAM_BYTES', 1024 * 1024, 1_024, 2 ** 40),
-    openai,
-    embed: {
-      provider: embedProvider,
-      model: str('EMBED_MODEL', embedProvider === 'openai' ? 'text-embedding-3-small' : 'local-hash-384'),
-      dimension: num('EMBED_DIMENSION', embedProvider === 'openai' ? 1536 : 384, 1, 16_000),
-      maxInputs: num('EMBED_MAX_INPUTS', 256, 1, 100_000),
-      maxInputChars: num('EMBED_MAX_INPUT_CHARS', 32_000, 1, 10_000_000),
-      batchSize: num('EMBED_BATCH_SIZE', 64, 1, 2_048),
-    },
-    rateLimit: {
-      requestsPerMinute: num('RATE_LIMIT_RPM', 60, 0, 1_000_000),
-      tokensPerMinute: num('RATE_LIMIT_TPM', 100_000, 0, 1_000_000_000),
-    },
-    chatTransportOverride: oneOf('CHAT_TRANSPORT', CHAT_TRANSPORTS, ''),
-    flagCacheSeconds: num('FLAG_CACHE_SECONDS', 5, 0, 3_600, false),
-    realtime,
-    captureContent: bool('CAPTURE_CONTENT', false),
-    corsAllowedOrigins,
-    logLevel: oneOf('LOG_LEVEL', LEVELS, 'info'),
-    consoleLevel: oneOf('LOG_CONSOLE_LEVEL', LEVELS, (env.LOG_LEVEL as LogLevel | undefined) ?? 'info'),
-    telemetryLostAfterSeconds: num('TELEMETRY_LOST_AFTER_SECONDS', 10, 0.5, 3_600, false),
-    simulated: {
-      ttfbMs: num('SIM_TTFB_MS', 150, 0, 600_000),
-      tokensPerSecond: num('SIM_TOKENS_PER_SECOND', 40, 0.01, 1_000_000, false),
-      minTokens: num('SIM_MIN_TOKENS', 20, 1, 1_000_000),
-      maxTokens: num('SIM_MAX_TOKENS', 120, 1, 1_000_000),
-      failureRate: num('SIM_FAILURE_RATE', 0, 0, 1, false),
-      midStreamFailureRate: num('SIM_MID_STREAM_FAILURE_RATE', 0, 0, 1, false),
-      seed: num('SIM_SEED', 1, 0, 2 ** 31),
-    },
-    database,
-    otlp: { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT ?? '', headers: env.OTEL_EXPORTER_OTLP_HEADERS ?? '' },
+  } satisfies Partial<Config>
+}
+
+function realtimeSettings({ env, problems, bool, url }: EnvReader): RealtimeConfig {
+  const realtime: RealtimeConfig = {
+    enabled: bool('REALTIME_ENABLED', false),
+    url: url('SUPABASE_URL'),
+    serviceKey: env.SUPABASE_SERVICE_ROLE_KEY ?? '',
   }
-  if (config.simulated.minTokens > config.simulated.maxTokens) problems.push('SIM_MIN_TOKENS must not exceed SIM_MAX_TOKENS')
-  return config
+  if (realtime.enabled && (!realtime.url || !realtime.serviceKey)) problems.push('REALTIME_ENABLED needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY')
+  return realtime
+}
+
+function corsOrigins({ env, problems }: EnvReader): string[] {
+  const origins = (env.CORS_ALLOWED_ORIGINS ?? '*').split(',').map((o) => o.trim()).filter(Boolean)
+  for (const o of origins) {
+    if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) problems.push(`CORS_ALLOWED_ORIGINS entries must be * or an origin like https://app.example.com (no path), got "${o}"`)
+  }
+  if (!origins.length) problems.push('CORS_ALLOWED_ORIGINS must name at least one origin, or *')
+  return origins
+}
+
+function simulatedSettings({ problems, num }: EnvReader): SimulatedConfig {
+  const simulated: SimulatedConfig = {
+    ttfbMs: num('SIM_TTFB_MS', 150, 0, 600_000),
+    tokensPerSecond: num('SIM_TOKENS_PER_SECOND', 40, 0.01, 1_000_000, false),
+    minTokens: num('SIM_MIN_TOKENS', 20, 1, 1_000_000),
+    maxTokens: num('SIM_MAX_TOKENS', 120, 1, 1_000_000),
+    failureRate: num('SIM_FAILURE_RATE', 0, 0, 1, false),
+    midStreamFailureRate: num('SIM_MID_STREAM_FAILURE_RATE', 0, 0, 1, false),
+    seed: num('SIM_SEED', 1, 0, 2 ** 31),
+  }
+  if (simulated.minTokens > simulated.maxTokens) problems.push('SIM_MIN_TOKENS must not exceed SIM_MAX_TOKENS')
+  return simulated
 }

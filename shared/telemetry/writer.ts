@@ -44,86 +44,91 @@ export function createBatchWriter(sql: Sql, copy: boolean | 'auto' = 'auto'): Ba
   // Detected once; a failed probe (database down) is asked again next time.
   const copyOn = async () => mode ?? (mode = await (probe ??= supportsCopy(sql).finally(() => { probe = undefined })))
 
-  function encode(table: Table, item: Item): Encoded {
-    if ('line' in item) return item
-    if (table === 'spans') {
-      const r = item as SpanRow
-      const encoded: Encoded = { line: spanCopyLine(r), rich: needsPricingOrRollup(r), ms: r.start_time.getTime() }
-      const key = requestKey(r)
-      if (key) encoded.key = key
-      return encoded
-    }
-    const r = item as LogRow
-    return { line: logCopyLine(r), rich: false, ms: r.time.getTime() }
-  }
-
-  /** Runs `write`; if a day partition is missing, creates the days the batch covers and runs it again. */
-  async function withPartitions(times: number[], write: () => Promise<unknown>) {
-    try {
-      await write()
-    } catch (err) {
-      if ((err as { code?: string }).code !== NO_PARTITION) throw err
-      let min = Infinity, max = -Infinity
-      for (const t of times) { if (t < min) min = t; if (t > max) max = t }
-      const day = (ms: number) => new Date(ms).toISOString().slice(0, 10)
-      await sql`select telemetry.ensure_partitions(${day(min)}::date, ${day(max)}::date)`
-      await write()
-    }
-  }
-
-  /** COPYs spans into the stage and runs the pricing-and-rollup INSERT from it. */
-  async function viaStage(copy: CopyFn, tx: TransactionSql, items: Encoded[]) {
-    await createStage(tx)
-    await copy(STAGE, SPAN_COLUMNS, items)
-    await insertStagedSpans(tx) // also the statement after the COPY: see copyTransaction
-  }
-
-  async function copySpans(items: Encoded[], supersede: string[]) {
-    try {
-      await copyTransaction(sql, async (copy, tx) => {
-        const rich = items.filter((i) => i.rich)
-        const plain = rich.length ? items.filter((i) => !i.rich) : items
-        if (plain.length) await copy('telemetry.spans', SPAN_COLUMNS, plain)
-        if (rich.length) await viaStage(copy, tx, rich)
-        else if (!supersede.length) await tx`select 1`
-        await supersedeOpenRows(tx, supersede)
-      })
-    } catch (err) {
-      if (!isPostgresError(err)) throw err // connection trouble: the pipeline retries
-      fallbacks++
-      await withPartitions(items.map((i) => i.ms), () => copyTransaction(sql, async (copy, tx) => {
-        await viaStage(copy, tx, items)
-        await supersedeOpenRows(tx, supersede)
-      }))
-    }
-  }
-
-  const copyLogs = (items: Encoded[]) => withPartitions(items.map((i) => i.ms), () => copyTransaction(sql, async (copy, tx) => {
-    await copy('telemetry.logs', LOG_COLUMNS, items)
-    await tx`select 1`
-  }))
-
   return {
     get encodes() { return mode === true },
     get fallbacks() { return fallbacks },
-    encode,
+    encode: encodeItem,
     async write(table, items, supersede = []) {
-      if (await copyOn()) {
-        const encoded = items.map((i) => encode(table, i))
-        return table === 'spans' ? copySpans(encoded, supersede) : copyLogs(encoded)
-      }
-      // Never encoded: rows are encoded only once COPY is known to work.
-      if (table === 'spans') {
-        const rows = items as SpanRow[]
-        const insert = supersede.length
-          ? () => transaction(sql, async (tx) => { await insertSpans(tx, rows); await supersedeOpenRows(tx, supersede) })
-          : () => insertSpans(sql, rows)
-        return withPartitions(rows.map((r) => r.start_time.getTime()), insert)
-      }
-      const rows = items as LogRow[]
-      return withPartitions(rows.map((r) => r.time.getTime()), () => insertLogs(sql, rows))
+      // Rows are encoded only once COPY is known to work: the statement path never sees a line.
+      if (!(await copyOn())) return writeStatements(sql, table, items as Row[], supersede)
+      const encoded = items.map((i) => encodeItem(table, i))
+      if (table === 'logs') return copyLogs(sql, encoded)
+      return copySpans(sql, encoded, supersede, () => fallbacks++)
     },
   }
+}
+
+function encodeItem(table: Table, item: Item): Encoded {
+  if ('line' in item) return item
+  if (table === 'logs') {
+    const r = item as LogRow
+    return { line: logCopyLine(r), rich: false, ms: r.time.getTime() }
+  }
+  const r = item as SpanRow
+  const encoded: Encoded = { line: spanCopyLine(r), rich: needsPricingOrRollup(r), ms: r.start_time.getTime() }
+  const key = requestKey(r)
+  if (key) encoded.key = key
+  return encoded
+}
+
+/** Runs `write`; if a day partition is missing, creates the days the batch covers and runs it again. */
+async function withPartitions(sql: Sql, times: number[], write: () => Promise<unknown>) {
+  try {
+    await write()
+  } catch (err) {
+    if ((err as { code?: string }).code !== NO_PARTITION) throw err
+    let min = Infinity, max = -Infinity
+    for (const t of times) { if (t < min) min = t; if (t > max) max = t }
+    const day = (ms: number) => new Date(ms).toISOString().slice(0, 10)
+    await sql`select telemetry.ensure_partitions(${day(min)}::date, ${day(max)}::date)`
+    await write()
+  }
+}
+
+/** COPYs spans into the stage and runs the pricing-and-rollup INSERT from it. */
+async function viaStage(copy: CopyFn, tx: TransactionSql, items: Encoded[]) {
+  await createStage(tx)
+  await copy(STAGE, SPAN_COLUMNS, items)
+  await insertStagedSpans(tx) // also the statement after the COPY: see copyTransaction
+}
+
+/** COPYs a span batch; one the database refuses goes whole through the stage (`onFallback`). */
+async function copySpans(sql: Sql, items: Encoded[], supersede: string[], onFallback: () => void): Promise<void> {
+  try {
+    await copyTransaction(sql, async (copy, tx) => {
+      const rich = items.filter((i) => i.rich)
+      const plain = rich.length ? items.filter((i) => !i.rich) : items
+      if (plain.length) await copy('telemetry.spans', SPAN_COLUMNS, plain)
+      if (rich.length) await viaStage(copy, tx, rich)
+      else if (!supersede.length) await tx`select 1`
+      await supersedeOpenRows(tx, supersede)
+    })
+  } catch (err) {
+    if (!isPostgresError(err)) throw err // connection trouble: the pipeline retries
+    onFallback()
+    await withPartitions(sql, items.map((i) => i.ms), () => copyTransaction(sql, async (copy, tx) => {
+      await viaStage(copy, tx, items)
+      await supersedeOpenRows(tx, supersede)
+    }))
+  }
+}
+
+const copyLogs = (sql: Sql, items: Encoded[]) => withPartitions(sql, items.map((i) => i.ms), () => copyTransaction(sql, async (copy, tx) => {
+  await copy('telemetry.logs', LOG_COLUMNS, items)
+  await tx`select 1`
+}))
+
+/** The statement path: INSERT … unnest, for a database without COPY. */
+function writeStatements(sql: Sql, table: Table, items: Row[], supersede: string[]) {
+  if (table === 'logs') {
+    const rows = items as LogRow[]
+    return withPartitions(sql, rows.map((r) => r.time.getTime()), () => insertLogs(sql, rows))
+  }
+  const rows = items as SpanRow[]
+  const insert = supersede.length
+    ? () => transaction(sql, async (tx) => { await insertSpans(tx, rows); await supersedeOpenRows(tx, supersede) })
+    : () => insertSpans(sql, rows)
+  return withPartitions(sql, rows.map((r) => r.start_time.getTime()), insert)
 }
 
 /** The open_requests key of a request span (the only spans that have an open row). */

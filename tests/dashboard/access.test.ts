@@ -81,6 +81,20 @@ describe('access', () => {
     await reader.cancel()
   })
 
+  it('ends an open live stream when its session is logged out', async () => {
+    const id = newSessionId()
+    await d.db.sql`insert into telemetry.operator_sessions (id_hash, epoch, name, role, expires_at)
+      values (${sessionIdHash(id)!}, ${tokenEpoch(OPERATOR)}, 'leaving (operator token)', 'operator', now() + interval '1 hour')`
+    const cookie = `${SESSION_COOKIE}=${id}`
+    const live = await fetch(`${d.base}/api/live`, { headers: { cookie } })
+    expect(live.status).toBe(200)
+    const logout = await fetch(`${d.base}/logout`, { method: 'POST', headers: { cookie }, redirect: 'manual' })
+    expect(logout.status).toBe(303)
+    // The stream's next session check finds the session gone: `expired`, then the end of the body.
+    const text = await live.text()
+    expect(text).toContain('event: expired')
+  }, 60_000)
+
   it('keeps telemetry out of shared caches', async () => {
     const res = await d.api('/api/overview')
     expect(res.headers.get('cache-control')).toBe('private, no-store')

@@ -8,11 +8,16 @@ import { readTelemetry, writeAsDashboard } from './db.ts'
 import { accountsEnabled, createOperatorVerifier, looksLikeJwt, NotAnOperatorError } from './operator-jwt.ts'
 import { SESSION_TTL_SECONDS, allowListRole, closeSession, newSessionId, openSession, readSession, tokenEpoch } from './operator-sessions.ts'
 import { API_OPERATOR, tokenOperator, type Operator } from './operators.ts'
+import { noteSigninFailure, signinRefusal } from './signin-failures.ts'
 import { addressKey, createAuthThrottle, type AuthThrottle, type Refusal } from './throttle.ts'
 
+const WINDOW_SECONDS = 60
 let created: AuthThrottle | undefined
-/** Made at start (hooks.server.ts init) or on first use; the limits per minute (docs/security.md). */
-export const throttle = () => (created ??= createAuthThrottle({ ...dashboardConfig().signInFailures, windowMs: 60_000 }))
+/**
+ * This process's own count: what holds while the database cannot be asked (the shared count in
+ * Postgres is the one enforced otherwise). Made at start (hooks.server.ts init) or on first use.
+ */
+export const throttle = () => (created ??= createAuthThrottle({ ...dashboardConfig().signInFailures, windowMs: WINDOW_SECONDS * 1000 }))
 
 const log = (line: string) => console.warn(`[dashboard] ${line}`)
 
@@ -28,15 +33,17 @@ export function clientKey(event: Pick<RequestEvent, 'getClientAddress'>): string
   }
 }
 
-/** A refusal for an attempt from `address` while it (or everyone) failed too often; logged. */
-export function throttled(address: string, via: string): Refusal | null {
-  const refusal = throttle().refusal(address)
+/** A refusal for an attempt from `address` while it (or everyone) failed too often, in any dashboard process; logged. */
+export async function throttled(address: string, via: string): Promise<Refusal | null> {
+  const limits = { ...dashboardConfig().signInFailures, windowSeconds: WINDOW_SECONDS }
+  const refusal = await readTelemetry((sql) => signinRefusal(sql, address, limits)).catch(() => throttle().refusal(address))
   if (refusal) log(`operator sign-in throttled (${via}) from ${address}: too many failures ${refusal.scope === 'global' ? 'from all addresses' : 'from this address'}; retry in ${refusal.retryAfterSeconds} s`)
   return refusal
 }
 
-export function noteFailure(address: string, via: string, reason: string): void {
-  const failures = throttle().fail(address)
+export async function noteFailure(address: string, via: string, reason: string): Promise<void> {
+  const local = throttle().fail(address)
+  const failures = await writeAsDashboard((sql) => noteSigninFailure(sql, address, WINDOW_SECONDS)).catch(() => local)
   log(`operator sign-in failed (${via}) from ${address}: ${reason} (${failures} from this address this minute)`)
 }
 
@@ -86,7 +93,7 @@ export async function recognise(event: Pick<RequestEvent, 'cookies' | 'request' 
   if (header === null) return { kind: 'anonymous' }
 
   const address = clientKey(event)
-  const refusal = throttled(address, 'bearer')
+  const refusal = await throttled(address, 'bearer')
   if (refusal) return { kind: 'refused', status: 429, message: tooManyMessage(refusal), retryAfterSeconds: refusal.retryAfterSeconds }
   const credential = bearerCredential(header)
   if (credential !== null && tokenMatches(credential, token)) return { kind: 'operator', operator: tokenOperator(API_OPERATOR), expiresAt: null }
@@ -97,10 +104,10 @@ export async function recognise(event: Pick<RequestEvent, 'cookies' | 'request' 
     } catch (err) {
       if (err instanceof AuthUnavailableError) return { kind: 'refused', status: 503, message: err.message, retryAfterSeconds: 5 }
       if (!(err instanceof AuthError) && !(err instanceof NotAnOperatorError)) throw err
-      noteFailure(address, 'bearer', err.message)
+      await noteFailure(address, 'bearer', err.message)
       return { kind: 'refused', status: err instanceof NotAnOperatorError ? 403 : 401, message: err.message }
     }
   }
-  noteFailure(address, 'bearer', credential === null ? 'not a Bearer header' : 'wrong operator token')
+  await noteFailure(address, 'bearer', credential === null ? 'not a Bearer header' : 'wrong operator token')
   return { kind: 'refused', status: 401, message: 'operator token required: log in, or send Authorization: Bearer <OPERATOR_TOKEN or a Supabase access token>' }
 }

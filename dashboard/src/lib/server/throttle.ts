@@ -1,8 +1,8 @@
 // Failed operator sign-ins (login form and bearer header), counted per client address and
 // in total over a fixed window. Once either count is reached, every attempt from that
 // address (or every attempt at all) is refused with 429 until the window ends — a right
-// token included, or guessing would go on at the same rate. Per process: N dashboard
-// processes allow N times the global count.
+// token included, or guessing would go on at the same rate. This is one process's count, the
+// fallback while the database (signin-failures.ts, the count every process shares) cannot be asked.
 
 export interface ThrottleOptions {
   /** Failures one address may make per window. */

@@ -38,7 +38,7 @@ const destination = (form: FormData, url: URL) => safeNext(field(form, 'next') |
  */
 async function signIn(event: RequestEvent, via: string, echo: Echo, attempt: () => Promise<Operator | Refused>) {
   const address = clientKey(event)
-  const refusal = throttled(address, via)
+  const refusal = await throttled(address, via)
   if (refusal) {
     event.setHeaders({ 'retry-after': String(refusal.retryAfterSeconds) })
     return fail(429, { ...echo, via, error: tooManyMessage(refusal) })
@@ -52,7 +52,7 @@ async function signIn(event: RequestEvent, via: string, echo: Echo, attempt: () 
     throw err
   }
   if ('error' in who) {
-    if (who.status === 401 || who.status === 403) noteFailure(address, via, who.error)
+    if (who.status === 401 || who.status === 403) await noteFailure(address, via, who.error)
     return fail(who.status, { ...echo, via, error: who.error })
   }
   try {

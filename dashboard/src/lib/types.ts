@@ -180,3 +180,20 @@ export interface UserActivity {
   /** More sessions are in the window than listed (the most recent are listed). */
   truncated: boolean
 }
+
+/** One line of the comparison of two streams: a fact of each, and b − a when both are numbers. */
+export interface Difference {
+  key: string
+  label: string
+  kind: 'text' | 'ms' | 'count' | 'usd'
+  a: string | number | null
+  b: string | number | null
+  delta: number | null
+}
+
+/** Two traces side by side (GET /api/compare). */
+export interface Comparison {
+  a: Trace
+  b: Trace
+  differences: Difference[]
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { toArrival } from './arrival'
+import { medianGap, toArrival } from './arrival'
 
 describe('toArrival', () => {
   it('measures gaps between frames and marks those over 2 s as stalls', () => {
@@ -18,5 +18,18 @@ describe('toArrival', () => {
 
   it('handles a stream without frames', () => {
     expect(toArrival(null)).toEqual({ points: [], stalls: [], max_gap_ms: null, first_ms: null, last_ms: null })
+  })
+})
+
+describe('medianGap', () => {
+  it('is the middle gap between frames, never the wait for the first', () => {
+    expect(medianGap(toArrival([900, 910, 940, 950]))).toBe(10)
+    expect(medianGap(toArrival([900, 910, 940]))).toBe(20)
+    expect(medianGap(toArrival([5000, 5010, 5030, 9000, 9005]))).toBe(15)
+  })
+
+  it('is null without a gap to measure', () => {
+    expect(medianGap(toArrival([120]))).toBeNull()
+    expect(medianGap(toArrival(null))).toBeNull()
   })
 })

@@ -7,6 +7,11 @@ export function isTraceId(value: string): boolean {
   return TRACE_ID.test(value)
 }
 
+/** A user or session id: a UUID (the chat function and the JWT's sub accept any case, and telemetry keeps it as sent). */
+export function isUuid(value: string): boolean {
+  return UUID.test(value.toLowerCase())
+}
+
 /**
  * The trace id in what an operator pastes: a bare trace id or a whole `traceparent`
  * (`00-<trace>-<span>-<flags>`, also as `traceparent: …`), in any case, with stray

@@ -143,3 +143,57 @@ export interface FlagChange {
 }
 
 export type { Alert } from '../../../shared/alert-rules.ts'
+
+/** Requests, errors (telemetry.request_status = 'error', as the rollups count them), tokens and cost of a set of requests. */
+export interface RequestTotals extends SpendTotals {
+  errors: number
+  /** errors / requests; null without requests. */
+  error_rate: number | null
+}
+
+/** A conversation: its requests (turns) in start order. */
+export interface Session {
+  session_id: string
+  /** Users whose requests carried this session id (normally one). */
+  user_ids: string[]
+  turns: StreamRow[]
+  /** More turns are stored than listed (the first ones are listed). */
+  truncated: boolean
+  /** Of the turns listed. */
+  totals: RequestTotals
+}
+
+/** One session of a user within a window; session_id null for requests without one (embed). */
+export interface UserSession extends RequestTotals {
+  session_id: string | null
+  first_seen: string
+  last_seen: string
+}
+
+/** A user's requests within a window: totals over all of them, sessions by last activity. */
+export interface UserActivity {
+  user_id: string
+  from: string
+  to: string
+  totals: RequestTotals & { sessions: number }
+  sessions: UserSession[]
+  /** More sessions are in the window than listed (the most recent are listed). */
+  truncated: boolean
+}
+
+/** One line of the comparison of two streams: a fact of each, and b − a when both are numbers. */
+export interface Difference {
+  key: string
+  label: string
+  kind: 'text' | 'ms' | 'count' | 'usd'
+  a: string | number | null
+  b: string | number | null
+  delta: number | null
+}
+
+/** Two traces side by side (GET /api/compare). */
+export interface Comparison {
+  a: Trace
+  b: Trace
+  differences: Difference[]
+}

@@ -8,9 +8,9 @@ import type { Db } from './rollups.ts'
  * the daily partitions (older ones and the empty ones created ahead) instead of probing
  * the trace_id index of every one of them.
  */
-const LOOKBACK_DAYS = 30
+export const LOOKBACK_DAYS = 30
 /** Writers stamp spans with their own clock; allow it to run a little ahead of ours. */
-const CLOCK_SKEW_MS = 60 * 60_000
+export const CLOCK_SKEW_MS = 60 * 60_000
 
 /** Logs can trail the spans a little (flushes after the response ends). */
 const LOG_SLACK_MS = 5 * 60_000

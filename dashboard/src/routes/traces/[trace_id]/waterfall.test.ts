@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { SpanRow } from '$lib/types'
-import { barPosition, toWaterfall } from './waterfall'
+import { barPosition, requestSpan, toWaterfall } from './waterfall'
 
 const t0 = Date.parse('2026-11-25T12:00:00.000Z')
 
@@ -28,6 +28,15 @@ describe('toWaterfall', () => {
   it('keeps every span even when parents form a cycle', () => {
     const { rows } = toWaterfall([span('a', 'b', 0, 1), span('b', 'a', 1, 1)])
     expect(rows.map((r) => r.span.span_id).sort()).toEqual(['a', 'b'])
+  })
+})
+
+describe('requestSpan', () => {
+  it('is the server span of a function, else the first root', () => {
+    const provider = span('provider', 'request', 5, 800)
+    const request = { ...span('request', 'remote-caller', 2, 900), kind: 'server', function: 'chat' }
+    expect(requestSpan([span('caller', null, 0, 1000), provider, request]).span_id).toBe('request')
+    expect(requestSpan([provider, span('auth', null, 1, 3), span('root', null, 0, 10)]).span_id).toBe('root')
   })
 })
 

@@ -49,6 +49,11 @@ export function toWaterfall(spans: SpanRow[]): Waterfall {
   return { rows, start_ms, total_ms: Math.max(end_ms - start_ms, 1) }
 }
 
+/** The request span when this is a function's trace (kind server, function set), else the first root. */
+export function requestSpan(spans: SpanRow[], waterfall = toWaterfall(spans)): SpanRow {
+  return spans.find((s) => s.kind === 'server' && s.function !== null) ?? waterfall.rows[0]!.span
+}
+
 /** Where a bar sits on the track, in percent of the trace's duration. */
 export function barPosition(offsetMs: number, durationMs: number, totalMs: number): { left: number; width: number } {
   // A minimum width keeps sub-millisecond spans visible next to a long stream.

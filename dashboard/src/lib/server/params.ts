@@ -4,7 +4,6 @@ import { parseRange, type Range, type RangeOptions } from '$lib/range'
 
 export const OVERVIEW_RANGE: RangeOptions = { fallback: '1h', maxDays: 90, maxPoints: 200 }
 export const SPEND_RANGE: RangeOptions = { fallback: '7d', maxDays: 31, maxPoints: 60, minStepMs: 15 * 60_000 }
-export const EXPLORER_RANGE: RangeOptions = { fallback: '1h', maxDays: 31 }
 
 export type Query = { ok: true; range: Range; filters: Filters } | { ok: false; message: string }
 

@@ -150,6 +150,17 @@ describe('streams explorer, for an incident', () => {
     await page.context().close()
   })
 
+  it('fits a phone: the filter bar and the views wrap, the table scrolls in its own region', async () => {
+    const page = await d.login('engineer')
+    await page.setViewportSize({ width: 390, height: 844 })
+    await page.goto(`${d.base}/streams?range=1h&min_duration_ms=0&function=chat`, { waitUntil: 'networkidle' })
+    expect(await page.locator('[data-testid="stream-row"]').count()).toBeGreaterThan(0)
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390)
+    const region = page.getByRole('region', { name: /^Requests of the last/ })
+    expect(await region.getAttribute('tabindex')).toBe('0')
+    await page.context().close()
+  })
+
   it('saves the view on screen for every operator, opens and deletes it; presets are one click', async () => {
     const page = await d.login('engineer')
     await page.goto(`${d.base}/streams?range=1h&q=okapi&after=`, { waitUntil: 'networkidle' })

@@ -9,7 +9,7 @@ import { ATTR } from '../../shared/telemetry/attributes.ts'
 import { insertSpans } from '../../shared/telemetry/insert.ts'
 import { SPAN_NULLS, type SpanRow } from '../../shared/telemetry/span-columns.ts'
 import { parseStreamFilters, type StreamFilters } from '../../dashboard/src/lib/filters.ts'
-import { listStreams } from '../../dashboard/src/lib/server/explorer.ts'
+import { CAPTURED_SPAN, RESUME_SPAN, listStreams } from '../../dashboard/src/lib/server/explorer.ts'
 import { viewQuery } from '../../dashboard/src/lib/server/views.ts'
 import { PRESETS } from '../../dashboard/src/routes/streams/presets.ts'
 import type { ExplorerRow } from '../../dashboard/src/lib/types.ts'
@@ -148,6 +148,22 @@ describe('full-text search', () => {
     provider!.attributes = { [ATTR.inputMessages]: 'not json: okapi', [ATTR.outputMessages]: '[REDACTED]' }
     await insertSpans(db.sql, [root!, provider!])
     expect((await list({ q: 'okapi' })).map((r) => r.span_id)).toEqual([root!.span_id])
+  })
+})
+
+describe('indexes', () => {
+  // The explorer's conditions name the same attribute keys as the partial indexes' predicates,
+  // or Postgres could not use them: the plans say so.
+  const plan = (query: string) => db.sql.begin(async (tx) => {
+    await tx`set local enable_seqscan = off`
+    const rows = await tx.unsafe(`explain ${query}`)
+    return rows.map((r) => String(r['QUERY PLAN'])).join('\n')
+  })
+
+  it('reads resumes and captured content through their partial indexes', async () => {
+    expect(await plan(`select 1 from telemetry.spans r where r.trace_id = '${resumed.trace_id}' and ${RESUME_SPAN}`)).toMatch(/Scan (on|using) spans_\d+_trace_id_parent_span_id_idx/)
+    expect(await plan(`select 1 from telemetry.spans p where ${CAPTURED_SPAN} and telemetry.captured_tsvector(p.attributes) @@ telemetry.content_query('zebra')`))
+      .toMatch(/Scan (on|using) spans_\d+_captured_tsvector_idx/)
   })
 })
 

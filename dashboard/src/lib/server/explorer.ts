@@ -86,10 +86,10 @@ export function decodeCursor(text: string): Cursor | null {
 // request span, with the seq it resumed from (functions/chat/resume.ts): held here or followed
 // from the frame log on another isolate alike, which the stream's own span cannot count.
 // Literal keys, so that the partial indexes of migration 20261207000200 apply.
-const RESUME_SPAN = `r.kind = 'server' and r.attributes ? '${ATTR.resumeFromSeq}'`
+export const RESUME_SPAN = `r.kind = 'server' and r.attributes ? '${ATTR.resumeFromSeq}'`
 // The prompt and answer, when content capture recorded them, are on the provider span (a
 // child of the request span), as stored: after redaction.
-const CAPTURED_SPAN = `p.attributes ? '${ATTR.outputMessages}'`
+export const CAPTURED_SPAN = `p.attributes ? '${ATTR.outputMessages}'`
 // A provider call starts inside its request: at most this long after the window's end.
 const LONGEST_REQUEST = '1 hour'
 

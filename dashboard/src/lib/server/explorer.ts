@@ -85,7 +85,7 @@ export function decodeCursor(text: string): Cursor | null {
 // A resume of a stream is a request of its own on the stream's trace, a child of the stream's
 // request span, with the seq it resumed from (functions/chat/resume.ts): held here or followed
 // from the frame log on another isolate alike, which the stream's own span cannot count.
-// Literal keys, so that the partial indexes of migration 20261207000200 apply.
+// Literal keys, so that the partial indexes of migrations/20261207000200_explorer.sql apply.
 export const RESUME_SPAN = `r.kind = 'server' and r.attributes ? '${ATTR.resumeFromSeq}'`
 // The prompt and answer, when content capture recorded them, are on the provider span (a
 // child of the request span), as stored: after redaction.

@@ -1,5 +1,5 @@
-// Saved views of the streams explorer (telemetry.saved_views, migration 20261207000200): a
-// name for a query string, shared by every operator. Written only through the table's
+// Saved views of the streams explorer (telemetry.saved_views, migrations/20261207000200_explorer.sql):
+// a name for a query string, shared by every operator. Written only through the table's
 // security-definer functions; what they store was checked here first, with the explorer's own
 // parsers, so a saved view always opens.
 import { textProblem } from '../../../../shared/well-formed.ts'

@@ -148,3 +148,72 @@ describe('ids in URLs', () => {
     }
   })
 })
+
+describe('an explorer filter', () => {
+  const BAD = [
+    ['end_reason=finished', /^end_reason must be one of done, error, client_abort/],
+    ['http_status=99', /^http_status must be an integer in \[100, 599\]/],
+    ['http_status=5xx', /^http_status must be an integer/],
+    ['min_ttfb_ms=-5', /^min_ttfb_ms must be a number/],
+    ['min_duration_ms=slow', /^min_duration_ms must be a number/],
+    ['stalled=yes', /^stalled must be 1/],
+    ['resumed=0', /^resumed must be 1/],
+    ['q=%22%22', /^q must contain a letter or a digit/],
+    ['q=a%00', /^q must not contain NUL/],
+    ['session=%00', /^session must not contain NUL/],
+    ['error_code=%00', /^error_code must not contain NUL/],
+  ] as const
+
+  it('with a bad value is a 400 from /api/streams and the streams page, never ignored', async () => {
+    for (const [query, mentions] of BAD) {
+      await expectApi400(`/api/streams?range=1h&${query}`, mentions)
+      await expectPage400(`/streams?${query}`, new RegExp(mentions.source.slice(1)))
+    }
+  })
+
+  it('with a good value is served', async () => {
+    const res = await get('/api/streams?range=24h&end_reason=cut&error_code=stream_cut&http_status=200&min_ttfb_ms=0.5&min_duration_ms=10&stalled=1&resumed=1&session=s&q=zebra')
+    expect(res.status).toBe(200)
+    expect(await res.json()).toMatchObject({ streams: [] })
+  })
+})
+
+describe('saved views', () => {
+  const send = (method: string, path: string, body?: unknown, type = 'application/json') => fetch(`${server.baseUrl}${path}`, {
+    method, headers: { authorization: `Bearer ${OPERATOR}`, 'content-type': type }, body: body === undefined ? undefined : JSON.stringify(body),
+  })
+
+  it('refuses a bad name, a query the explorer would refuse, and a bad id, saying which', async () => {
+    for (const [body, mentions] of [
+      [{ name: '', query: 'range=1h' }, /^name is required/],
+      [{ name: 'x'.repeat(101), query: 'range=1h' }, /^name is longer than 100/],
+      [{ name: 'a\u0000b', query: 'range=1h' }, /^name must not contain NUL/],
+      [{ name: 'ok', query: 7 }, /^query must be a string/],
+      [{ name: 'ok', query: 'status=broken' }, /^query: status must be one of/],
+      [{ name: 'ok', query: 'range=custom&from=nope' }, /^query: from must be a date/],
+      [{ name: 'ok', query: 'sort=price' }, /^query: sort must be one of/],
+    ] as const) {
+      const res = await send('POST', '/api/views', body)
+      expect(res.status, JSON.stringify(body)).toBe(400)
+      expect((await res.json()).error, JSON.stringify(body)).toMatchObject({ code: 'invalid_request', message: expect.stringMatching(mentions) })
+    }
+    const form = await send('POST', '/api/views', { name: 'ok', query: '' }, 'text/plain')
+    expect(form.status).toBe(400)
+    for (const id of ['0', 'abc', '1.5', '99999999999999999999']) {
+      const res = await send('DELETE', `/api/views/${id}`)
+      expect(res.status, id).toBe(400)
+      expect((await res.json()).error.code, id).toBe('invalid_request')
+    }
+    expect((await send('DELETE', '/api/views/424242')).status).toBe(404)
+  })
+
+  it('saves, lists and deletes a good one, without its page cursor', async () => {
+    const saved = await send('POST', '/api/views', { name: 'Slow gpt-4o', query: '?range=24h&model=gpt-4o&min_ttfb_ms=2000&after=abc' })
+    expect(saved.status).toBe(201)
+    const { view } = await saved.json() as { view: { id: string; name: string; query: string; saved_by: string } }
+    expect(view).toMatchObject({ name: 'Slow gpt-4o', query: 'min_ttfb_ms=2000&model=gpt-4o&range=24h' })
+    expect((await (await get('/api/views')).json()).views).toEqual([expect.objectContaining({ id: view.id, query: view.query })])
+    expect((await send('DELETE', `/api/views/${view.id}`)).status).toBe(200)
+    expect((await (await get('/api/views')).json()).views).toEqual([])
+  })
+})

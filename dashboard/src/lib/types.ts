@@ -42,6 +42,19 @@ export type StreamRow = Pick<SpanRow,
   | 'output_tokens' | 'cost_usd' | 'error_type' | 'user_id' | 'session_id' | 'end_reason' | 'frames' | 'stalls' | 'http_status'
 > & { status: string }
 
+/** A row of the streams explorer: a request, and how many times its stream was resumed. */
+export type ExplorerRow = StreamRow & { resumes: number }
+
+/** A saved view of the streams explorer (telemetry.saved_views): a name for a query string. */
+export interface SavedView {
+  id: string
+  name: string
+  /** The explorer's query string, without `?` and without a page cursor. */
+  query: string
+  saved_by: string
+  saved_at: string
+}
+
 /** Totals of a window, from the rollups. Percentiles are null without requests. */
 export interface Kpis {
   requests: number

@@ -2,9 +2,10 @@
 // page 500 costs what page 1 costs. A raw-span read, bounded by the time window, of the stored
 // spans and the lost requests not stored yet (telemetry.spans_and_lost).
 import type { Fragment } from 'postgres'
-import type { Filters } from '../filters.ts'
+import { ATTR } from '../../../../shared/telemetry/attributes.ts'
+import { STREAM_FILTER_KEYS, type FilterKey, type StreamFilters } from '../filters.ts'
 import type { TimeWindow } from '../range.ts'
-import type { StreamRow } from '../types.ts'
+import type { ExplorerRow, StreamRow } from '../types.ts'
 import type { Db } from './rollups.ts'
 
 export const SORTS = ['time', 'ttfb', 'duration', 'tokens', 'cost'] as const
@@ -20,7 +21,7 @@ export interface Cursor {
 
 export interface StreamQuery {
   window: TimeWindow
-  filters: Filters
+  filters: StreamFilters
   sort: Sort
   dir: Direction
   limit: number
@@ -31,7 +32,7 @@ export interface StreamQuery {
 }
 
 export interface StreamPage {
-  rows: StreamRow[]
+  rows: ExplorerRow[]
   /** Cursor of the last row, when more rows follow. */
   next: string | null
   /** Cursor of the first row, when rows precede it. */
@@ -81,6 +82,63 @@ export function decodeCursor(text: string): Cursor | null {
   }
 }
 
+// A resume of a stream is a request of its own on the stream's trace, a child of the stream's
+// request span, with the seq it resumed from (functions/chat/resume.ts): held here or followed
+// from the frame log on another isolate alike, which the stream's own span cannot count.
+// Literal keys, so that the partial indexes of migrations/20261207000200_explorer.sql apply.
+export const RESUME_SPAN = `r.kind = 'server' and r.attributes ? '${ATTR.resumeFromSeq}'`
+// The prompt and answer, when content capture recorded them, are on the provider span (a
+// child of the request span), as stored: after redaction.
+export const CAPTURED_SPAN = `p.attributes ? '${ATTR.outputMessages}'`
+// A provider call starts inside its request: at most this long after the window's end.
+const LONGEST_REQUEST = '1 hour'
+
+type Condition<K extends FilterKey> = (sql: Db, value: NonNullable<StreamFilters[K]>, window: TimeWindow) => Fragment
+
+/** Each filter's condition on the request span `s`: one per filter name (filters.ts). */
+const CONDITIONS: { [K in FilterKey]: Condition<K> } = {
+  function: (sql, v) => sql`and s.function = ${v}`,
+  model: (sql, v) => sql`and s.model = ${v}`,
+  user: (sql, v) => sql`and s.user_id = ${v}`,
+  status: (sql, v) => sql`and telemetry.request_status(s.http_status, s.status_code, s.end_reason) = ${v}`,
+  end_reason: (sql, v) => sql`and s.end_reason = ${v}`,
+  error_code: (sql, v) => sql`and s.error_type = ${v}`,
+  http_status: (sql, v) => sql`and s.http_status = ${v}::int2`,
+  min_ttfb_ms: (sql, v) => sql`and s.ttfb_ms >= ${v}::float8`,
+  min_duration_ms: (sql, v) => sql`and s.duration_ms >= ${v}::float8`,
+  session: (sql, v) => sql`and s.session_id = ${v}`,
+  stalled: (sql) => sql`and s.stalls > 0`,
+  resumed: (sql, _v, w) => sql`and exists (
+    select 1 from telemetry.spans_and_lost r
+    where r.trace_id = s.trace_id and r.parent_span_id = s.span_id and ${sql.unsafe(RESUME_SPAN)} and r.start_time >= ${w.from})`,
+  q: (sql, v, w) => sql`and exists (
+    select 1 from telemetry.spans p
+    where p.trace_id = s.trace_id and p.parent_span_id = s.span_id and ${sql.unsafe(CAPTURED_SPAN)}
+      and telemetry.captured_tsvector(p.attributes) @@ telemetry.content_query(${v})
+      and p.start_time >= ${w.from} and p.start_time < ${w.to}::timestamptz + ${LONGEST_REQUEST}::interval)`,
+}
+
+function filterSql(sql: Db, filters: StreamFilters, window: TimeWindow): Fragment {
+  return STREAM_FILTER_KEYS.reduce((all, key) => {
+    const value = filters[key]
+    if (value === undefined) return all
+    return sql`${all} ${(CONDITIONS[key] as Condition<FilterKey>)(sql, value as never, window)}`
+  }, sql``)
+}
+
+/** How many times each of `rows` was resumed. */
+async function countResumes(sql: Db, rows: { trace_id: string; span_id: string; start_time: Date }[]): Promise<Map<string, number>> {
+  if (rows.length === 0) return new Map()
+  const since = new Date(Math.min(...rows.map((r) => r.start_time.getTime())))
+  const counted = await sql<{ span_id: string; resumes: number }[]>`
+    select r.parent_span_id as span_id, count(*)::int as resumes
+    from telemetry.spans_and_lost r
+    where r.trace_id = any(${rows.map((r) => r.trace_id)}::text[]) and r.parent_span_id = any(${rows.map((r) => r.span_id)}::text[])
+      and ${sql.unsafe(RESUME_SPAN)} and r.start_time >= ${since}
+    group by r.parent_span_id`
+  return new Map(counted.map((c) => [c.span_id, c.resumes]))
+}
+
 type Stored = Omit<StreamRow, 'start_time'> & { start_time: Date; t_key: string; k: number | null }
 
 export async function listStreams(sql: Db, q: StreamQuery): Promise<StreamPage> {
@@ -98,29 +156,26 @@ export async function listStreams(sql: Db, q: StreamQuery): Promise<StreamPage> 
     // which drops the microseconds and rolls an impossible day over into the next month.
     const at = sql`${cursor.t}::text::timestamptz`
     seek = key
-      ? sql`and (${key}, start_time, span_id) ${cmp} (${cursor.k ?? -1}::float8, ${at}, ${cursor.s})`
-      : sql`and (start_time, span_id) ${cmp} (${at}, ${cursor.s})`
+      ? sql`and (${key}, s.start_time, s.span_id) ${cmp} (${cursor.k ?? -1}::float8, ${at}, ${cursor.s})`
+      : sql`and (s.start_time, s.span_id) ${cmp} (${at}, ${cursor.s})`
   }
-  const f = q.filters
   const rows = await sql<Stored[]>`
-    select trace_id, span_id, start_time, start_time::text as t_key, ${key ?? sql`null::float8`} as k,
-           function, duration_ms, telemetry.request_status(http_status, status_code, end_reason) as status, status_code,
-           model, ttfb_ms, input_tokens, output_tokens, cost_usd::float8 as cost_usd, error_type, user_id, session_id,
-           end_reason, frames, stalls, http_status
-    from telemetry.spans_and_lost
-    where kind = 'server' and function is not null
-      and start_time >= ${q.window.from} and start_time < ${q.window.to}
-      ${f.function ? sql`and function = ${f.function}` : sql``}
-      ${f.model ? sql`and model = ${f.model}` : sql``}
-      ${f.user ? sql`and user_id = ${f.user}` : sql``}
-      ${f.status ? sql`and telemetry.request_status(http_status, status_code, end_reason) = ${f.status}` : sql``}
+    select s.trace_id, s.span_id, s.start_time, s.start_time::text as t_key, ${key ?? sql`null::float8`} as k,
+           s.function, s.duration_ms, telemetry.request_status(s.http_status, s.status_code, s.end_reason) as status, s.status_code,
+           s.model, s.ttfb_ms, s.input_tokens, s.output_tokens, s.cost_usd::float8 as cost_usd, s.error_type, s.user_id, s.session_id,
+           s.end_reason, s.frames, s.stalls, s.http_status
+    from telemetry.spans_and_lost s
+    where s.kind = 'server' and s.function is not null
+      and s.start_time >= ${q.window.from} and s.start_time < ${q.window.to}
+      ${filterSql(sql, q.filters, q.window)}
       ${seek}
-    order by ${key ? sql`${key} ${order},` : sql``} start_time ${order}, span_id ${order}
+    order by ${key ? sql`${key} ${order},` : sql``} s.start_time ${order}, s.span_id ${order}
     limit ${q.limit + 1}`
 
   const more = rows.length > q.limit
   const page = rows.slice(0, q.limit)
   if (backwards) page.reverse()
+  const resumes = await countResumes(sql, page)
   const cursorOf = (r: Stored) => encodeCursor({ k: r.k, t: r.t_key, s: r.span_id })
   const first = page[0]
   const last = page.at(-1)
@@ -129,7 +184,7 @@ export async function listStreams(sql: Db, q: StreamQuery): Promise<StreamPage> 
   const next = last && (backwards ? true : more) ? cursorOf(last) : null
   const prev = first && (backwards ? more : Boolean(cursor)) ? cursorOf(first) : null
   return {
-    rows: page.map(({ t_key: _t, k: _k, ...r }) => ({ ...r, start_time: r.start_time.toISOString() })),
+    rows: page.map(({ t_key: _t, k: _k, ...r }) => ({ ...r, start_time: r.start_time.toISOString(), resumes: resumes.get(r.span_id) ?? 0 })),
     next,
     prev,
   }

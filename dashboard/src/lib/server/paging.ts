@@ -1,5 +1,5 @@
-import type { Parsed } from '$lib/range'
-import { SORTS, decodeCursor, type Cursor, type Direction, type Sort } from './explorer'
+import type { Parsed } from '../range.ts'
+import { SORTS, decodeCursor, type Cursor, type Direction, type Sort } from './explorer.ts'
 
 export const PAGE_SIZES = [25, 50, 100] as const
 

@@ -1,10 +1,11 @@
 import { error } from '@sveltejs/kit'
 import { parseFilters, type Filters } from '$lib/filters'
 import { parseRange, type Range, type RangeOptions } from '$lib/range'
+import { EXPLORER_RANGE } from './explorer-query'
 
 export const OVERVIEW_RANGE: RangeOptions = { fallback: '1h', maxDays: 90, maxPoints: 200 }
 export const SPEND_RANGE: RangeOptions = { fallback: '7d', maxDays: 31, maxPoints: 60, minStepMs: 15 * 60_000 }
-export const EXPLORER_RANGE: RangeOptions = { fallback: '1h', maxDays: 31 }
+/** A user's page: the explorer's bounds, a week by default. */
 export const USER_RANGE: RangeOptions = { ...EXPLORER_RANGE, fallback: '7d' }
 
 export type Query = { ok: true; range: Range; filters: Filters } | { ok: false; message: string }

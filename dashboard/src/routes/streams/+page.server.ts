@@ -1,25 +1,26 @@
 import { error } from '@sveltejs/kit'
 import { readTelemetry } from '$lib/server/db'
 import { knownModels } from '$lib/server/overview'
-import { EXPLORER_RANGE, pageQuery } from '$lib/server/params'
+import { readExplorerQuery } from '$lib/server/explorer-query'
 import { listStreams } from '$lib/server/explorer'
-import { readPaging } from '$lib/server/paging'
+import { listViews } from '$lib/server/views'
 import type { PageServerLoad } from './$types'
 
 export const load: PageServerLoad = async ({ url }) => {
-  const { range, filters } = pageQuery(url, EXPLORER_RANGE)
-  const paging = readPaging(url.searchParams)
-  if (!paging.ok) error(400, { message: paging.message, code: 'invalid_request' })
-  const [page, models] = await readTelemetry((sql) =>
-    Promise.all([listStreams(sql, { window: range, filters, ...paging.value }), knownModels(sql)]),
+  const q = readExplorerQuery(url.searchParams)
+  if (!q.ok) error(400, { message: q.message, code: 'invalid_request' })
+  const { range, filters, paging } = q.value
+  const [page, models, views] = await readTelemetry((sql) =>
+    Promise.all([listStreams(sql, { window: range, filters, ...paging }), knownModels(sql), listViews(sql)]),
   )
   return {
     page,
     models,
+    views,
     filters,
-    sort: { by: paging.value.sort, dir: paging.value.dir },
-    limit: paging.value.limit,
-    paged: Boolean(paging.value.after || paging.value.before),
+    sort: { by: paging.sort, dir: paging.dir },
+    limit: paging.limit,
+    paged: Boolean(paging.after || paging.before),
     range: { preset: range.preset, from: range.from.toISOString(), to: range.to.toISOString() },
   }
 }

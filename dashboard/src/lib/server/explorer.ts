@@ -7,6 +7,7 @@ import { STREAM_FILTER_KEYS, type FilterKey, type StreamFilters } from '../filte
 import type { TimeWindow } from '../range.ts'
 import type { ExplorerRow, StreamRow } from '../types.ts'
 import type { Db } from './rollups.ts'
+import { streamColumns } from './stream-columns.ts'
 
 export const SORTS = ['time', 'ttfb', 'duration', 'tokens', 'cost'] as const
 export type Sort = (typeof SORTS)[number]
@@ -139,6 +140,8 @@ async function countResumes(sql: Db, rows: { trace_id: string; span_id: string; 
   return new Map(counted.map((c) => [c.span_id, c.resumes]))
 }
 
+const STREAM_COLUMNS = streamColumns('s')
+
 type Stored = Omit<StreamRow, 'start_time'> & { start_time: Date; t_key: string; k: number | null }
 
 export async function listStreams(sql: Db, q: StreamQuery): Promise<StreamPage> {
@@ -160,10 +163,7 @@ export async function listStreams(sql: Db, q: StreamQuery): Promise<StreamPage> 
       : sql`and (s.start_time, s.span_id) ${cmp} (${at}, ${cursor.s})`
   }
   const rows = await sql<Stored[]>`
-    select s.trace_id, s.span_id, s.start_time, s.start_time::text as t_key, ${key ?? sql`null::float8`} as k,
-           s.function, s.duration_ms, telemetry.request_status(s.http_status, s.status_code, s.end_reason) as status, s.status_code,
-           s.model, s.ttfb_ms, s.input_tokens, s.output_tokens, s.cost_usd::float8 as cost_usd, s.error_type, s.user_id, s.session_id,
-           s.end_reason, s.frames, s.stalls, s.http_status
+    select ${sql.unsafe(STREAM_COLUMNS)}, s.start_time::text as t_key, ${key ?? sql`null::float8`} as k
     from telemetry.spans_and_lost s
     where s.kind = 'server' and s.function is not null
       and s.start_time >= ${q.window.from} and s.start_time < ${q.window.to}

@@ -3,16 +3,13 @@
 // lookback) and by a turn limit. Relative imports only (bench/dashboard.ts may call it).
 import type { RequestTotals, Session, StreamRow } from '../types.ts'
 import type { Db } from './rollups.ts'
+import { streamColumns } from './stream-columns.ts'
 import { CLOCK_SKEW_MS, LOOKBACK_DAYS } from './traces.ts'
 
 /** Turns listed at most; a chat session longer than this lists its first ones and says so. */
 export const SESSION_TURN_LIMIT = 500
 
-/** The columns of a StreamRow, as a request span (or a lost request) gives them. */
-const STREAM_COLUMNS = `trace_id, span_id, start_time, function, duration_ms,
-  telemetry.request_status(http_status, status_code, end_reason) as status, status_code, model, ttfb_ms,
-  input_tokens, output_tokens, cost_usd::float8 as cost_usd, error_type, user_id, session_id, end_reason,
-  frames, stalls, http_status`
+const STREAM_COLUMNS = streamColumns('s')
 
 type Stored = Omit<StreamRow, 'start_time'> & { start_time: Date }
 
@@ -39,10 +36,10 @@ export async function getSession(sql: Db, sessionId: string, now = new Date(), l
   const until = new Date(now.getTime() + CLOCK_SKEW_MS)
   const rows = await sql<Stored[]>`
     select ${sql.unsafe(STREAM_COLUMNS)}
-    from telemetry.spans_and_lost
-    where kind = 'server' and function is not null and session_id = ${sessionId}
-      and start_time >= ${since} and start_time <= ${until}
-    order by start_time, span_id
+    from telemetry.spans_and_lost s
+    where s.kind = 'server' and s.function is not null and s.session_id = ${sessionId}
+      and s.start_time >= ${since} and s.start_time <= ${until}
+    order by s.start_time, s.span_id
     limit ${limit + 1}`
   if (rows.length === 0) return null
   const turns = rows.slice(0, limit).map((r) => ({ ...r, start_time: r.start_time.toISOString() }))

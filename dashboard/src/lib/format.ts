@@ -48,9 +48,21 @@ export function shortId(id: string | null): string {
   return id ? id.slice(0, 8) : '–'
 }
 
-/** An attribute value on one line: strings bare, everything else as JSON. */
+/**
+ * A number as an attribute shows it: integers whole; fractions rounded off the binary float
+ * noise a sum of timings leaves (`197.34251300000005`), to a thousandth (a microsecond, for
+ * milliseconds), or to 3 significant digits below 1, so a per-token price keeps its digits.
+ */
+export function formatNumber(n: number): string {
+  if (Number.isInteger(n) || !Number.isFinite(n)) return String(n)
+  return String(Math.abs(n) >= 1 ? Number(n.toFixed(3)) : Number(n.toPrecision(3)))
+}
+
+/** An attribute value on one line: strings bare, numbers by `formatNumber`, everything else as JSON. */
 export function formatValue(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value)
+  if (typeof value === 'string') return value
+  if (typeof value === 'number') return formatNumber(value)
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? Number(formatNumber(v)) : v))
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec']

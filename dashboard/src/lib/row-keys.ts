@@ -4,6 +4,7 @@
 import type { Action } from 'svelte/action'
 
 const TYPING = 'input, textarea, select, [contenteditable="true"]'
+const MARK = 'data-row-keys'
 
 /** The row links of `table`, in document order. */
 function rowLinks(table: HTMLElement): HTMLAnchorElement[] {
@@ -18,12 +19,20 @@ export function nextRow(links: HTMLAnchorElement[], current: Element | null, key
   return links[Math.min(links.length - 1, Math.max(0, at + (key === 'j' ? 1 : -1)))]
 }
 
-/** `use:rowKeys` on a table (or its wrapper): j/k on the page move between its rows. */
+/**
+ * `use:rowKeys` on a table (or its wrapper): j/k on the page move between its rows. With several
+ * such tables on a page, the one holding focus takes the keys; with focus elsewhere, the first.
+ */
 export const rowKeys: Action<HTMLElement> = (table) => {
+  table.setAttribute(MARK, '')
   function onKey(e: KeyboardEvent) {
     if (e.key !== 'j' && e.key !== 'k') return
-    if (e.ctrlKey || e.metaKey || e.altKey) return
+    if (e.defaultPrevented || e.ctrlKey || e.metaKey || e.altKey) return
     if (e.target instanceof Element && e.target.closest(TYPING)) return
+    // Focus on a table's scrolling wrapper counts as in the table.
+    const active = document.activeElement
+    const owner = active?.closest(`[${MARK}]`) ?? active?.querySelector(`[${MARK}]`)
+    if (owner && owner !== table) return
     const target = nextRow(rowLinks(table), document.activeElement, e.key)
     if (!target) return
     e.preventDefault()

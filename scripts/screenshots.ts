@@ -41,6 +41,7 @@ try {
     await shoot('/spend?range=30d', 'spend', charts)
     await shoot('/streams?range=24h', 'streams', (p) => p.waitForSelector('[data-testid="stream-row"], [data-testid="explorer-empty"]'))
     await shoot('/health', 'health', charts)
+    await shoot('/alerts', 'alerts', (p) => p.waitForSelector('[data-testid="rule-form"]'))
     // A stream with a stall when there is one: the trace page's most telling view.
     const trace = values.trace ?? (await page.goto(`${base}/api/streams?range=24h&sort=duration&limit=200`, {}).then(async (r) => {
       const body = await r!.json() as { streams: { trace_id: string; stalls: number | null; end_reason: string | null }[] }

@@ -48,7 +48,7 @@ const baseUrl = `http://${host}:${port}`
 
 // Partitions ahead of the clock, retention by whole-day partition drops, rollup pruning.
 const maintenance = startMaintenance(db.sql, { retentionDays: config.dashboard.retentionDays, log })
-// Error-rate and daily-spend thresholds: shown on the dashboard, POSTed to ALERT_WEBHOOK_URL.
+// Alert rules (telemetry.alert_rules) evaluated into their persisted state; changes POSTed to ALERT_WEBHOOK_URL.
 const alerts = startAlerts({ sql: db.sql, ...config.dashboard.alerts, log })
 
 const traffic = demo ? startDemoTraffic({ baseUrl, jwtSecret }) : undefined

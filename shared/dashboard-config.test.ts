@@ -7,7 +7,7 @@ it('fills the documented defaults: no token, no accounts, alerts on the banner o
     databaseUrl: '', operatorToken: '', signInFailures: { perAddress: 10, global: 100 },
     auth: { jwtSecret: '', jwksUrl: '', jwks: null, jwtAudience: 'authenticated', supabaseUrl: '', anonKey: '' },
     sloTarget: 0.995, chatTransportOverride: '',
-    alerts: { webhookUrl: '', thresholds: { errorRate: 0.05, dailySpend: null, windowMinutes: 5, minRequests: 20 }, intervalMs: 30_000 },
+    alerts: { webhookUrl: '', webhookFormat: 'json', seed: { errorRate: 0.05, dailySpend: null, windowMinutes: 5, minRequests: 20 }, intervalMs: 30_000 },
     retentionDays: undefined,
   })
 })
@@ -19,7 +19,7 @@ it('reads accounts as the functions read their keys, and "off" for an alert rule
   })
   expect(c).toMatchObject({
     auth: { jwksUrl: 'https://ref.supabase.co/auth/v1/.well-known/jwks.json', supabaseUrl: 'https://ref.supabase.co', anonKey: 'anon' },
-    sloTarget: 0.99, alerts: { thresholds: { errorRate: null, dailySpend: 50 } }, retentionDays: 9,
+    sloTarget: 0.99, alerts: { seed: { errorRate: null, dailySpend: 50 } }, retentionDays: 9,
     signInFailures: { perAddress: 10, global: 7 }, chatTransportOverride: 'http',
   })
 })

@@ -1,11 +1,11 @@
-// The dashboard's settings and those of the housekeeping that runs beside it (alert webhook,
+// The dashboard's settings and those of the housekeeping that runs beside it (alert evaluation and webhook,
 // telemetry retention), read from the environment by the Node entry that mounts it (server/config.ts
 // for `npm start`, server/dashboard-only-env.ts for `npm run dashboard`) and handed to it
 // (shared/dashboard-handoff.ts). The dashboard itself reads no environment.
 import type { AuthSettings } from './auth/jwt.ts'
 import { projectKeysFromEnv } from './auth/keys.ts'
 import { CHAT_TRANSPORTS, DEFAULT_JWT_AUDIENCE, type Config } from './config.ts'
-import type { AlertThresholds } from './alert-rules.ts'
+import { WEBHOOK_FORMATS, type AlertThresholds, type WebhookFormat } from './alert-rules.ts'
 import { createEnvReader, type Env, type EnvReader } from './env-reader.ts'
 
 export interface DashboardConfig {
@@ -36,8 +36,11 @@ export interface OperatorAuthConfig extends AuthSettings {
 export interface AlertsConfig {
   /** ALERT_WEBHOOK_URL ('' = alerts are only shown on the dashboard). */
   webhookUrl: string
-  thresholds: AlertThresholds
-  /** How often the rules are evaluated for the webhook. */
+  /** ALERT_WEBHOOK_FORMAT: the body posted there. */
+  webhookFormat: WebhookFormat
+  /** ALERT_ERROR_RATE and its siblings: the rules written at the database's first server start. */
+  seed: AlertThresholds
+  /** How often the server evaluates the rules and posts what changed. */
   intervalMs: number
 }
 
@@ -67,7 +70,8 @@ function sloTarget(r: EnvReader): number {
 function alertsSettings(r: EnvReader): AlertsConfig {
   return {
     webhookUrl: r.env.ALERT_WEBHOOK_URL ?? '',
-    thresholds: {
+    webhookFormat: r.oneOf('ALERT_WEBHOOK_FORMAT', WEBHOOK_FORMATS, 'json'),
+    seed: {
       errorRate: thresholdOrOff(r, 'ALERT_ERROR_RATE', 0.05, (n) => n > 0 && n <= 1, 'a share in (0, 1]'),
       dailySpend: thresholdOrOff(r, 'ALERT_DAILY_SPEND_USD', null, (n) => n > 0, 'a number of USD above 0'),
       windowMinutes: r.num('ALERT_WINDOW_MINUTES', 5, 1, 1440),

@@ -51,6 +51,7 @@ const PAGES: Audited[] = [
   { name: 'user', path: (f) => `/users/${f.user}` },
   { name: 'compare', path: (f) => `/compare?a=${f.chats[0]!.traceId}&b=${f.chats[1]!.traceId}` },
   { name: 'compare, no ids yet', path: () => '/compare' },
+  { name: 'alerts', path: () => '/alerts' },
   { name: 'login', path: () => '/login', as: 'anonymous' },
   { name: 'chat, signed out', path: () => '/chat', as: 'anonymous', ready: '[data-testid="signin-email"]' },
   { name: 'embed, signed out', path: () => '/embed', as: 'anonymous', ready: '[data-testid="signin-email"]' },

@@ -1,7 +1,8 @@
 // Retention on Supabase, where pg_cron runs the maintenance: on a PostgreSQL 15 with pg_cron
 // preloaded (a cluster of its own: shared_preload_libraries is a server setting), the job is
 // scheduled when pg_cron is created after the migrations, once however often it is ensured, and
-// its command reads the retention from telemetry.settings when it runs.
+// its command reads the retention from telemetry.settings when it runs; the alert evaluation is
+// scheduled beside it, and its command records a rule's firing with no server running.
 import { existsSync } from 'node:fs'
 import { basename, dirname } from 'node:path'
 import postgres, { type Sql } from 'postgres'
@@ -9,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { migrate } from '../../shared/db/migrate.ts'
 import { readMigrations } from '../../server/migrations.ts'
 import { findPgBin, startCluster, type Cluster } from '../support/pg-cluster.ts'
+import { burst, insertRequests } from '../dashboard/alert-spans.ts'
 
 const bin = findPgBin()
 // Debian's layout: /usr/lib/postgresql/<v>/bin, /usr/share/postgresql/<v>/extension.
@@ -74,5 +76,17 @@ describe.skipIf(!cronInstalled)('pg_cron (apt: postgresql-15-cron)', () => {
       await sql`alter function telemetry.ensure_schedule_away() rename to ensure_schedule`
     }
     expect((await sql`select telemetry.ensure_schedule() as s`)[0].s).toBe('scheduled')
+  })
+
+  it('evaluates the alert rules every minute', async () => {
+    const [job] = await sql<{ schedule: string; command: string }[]>`select schedule, command from cron.job where jobname = 'streamscope-alerts'`
+    expect(job!.schedule).toBe('* * * * *')
+    await sql`insert into telemetry.alert_rules (name, metric, threshold, window_minutes, min_requests, cooldown_minutes, enabled)
+              values ('errors', 'error_rate', 0.5, 60, 1, 0, true)`
+    await insertRequests(sql, burst(new Date(), 4, 4))
+    // The job's own text, as pg_cron's worker runs it (which may also have run it meanwhile).
+    await sql.unsafe(job!.command)
+    expect(await sql`select subject, firing from telemetry.alert_state`).toEqual([{ subject: '', firing: true }])
+    expect(await sql`select status, delivery from telemetry.alert_events`).toEqual([{ status: 'firing', delivery: 'pending' }])
   })
 })

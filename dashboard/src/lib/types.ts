@@ -210,3 +210,39 @@ export interface Comparison {
   b: Trace
   differences: Difference[]
 }
+
+import type { AlertMetric, AlertRule } from '../../../shared/alert-rules.ts'
+export type { AlertMetric, AlertRule, AlertRuleInput } from '../../../shared/alert-rules.ts'
+
+/** An alert rule's state as the evaluator last left it (telemetry.alert_state). */
+export interface AlertRuleState {
+  /** Subjects firing now: 0 or 1, or any number of users for a user_spend rule. */
+  firing: number
+  /** The whole service's value at the last evaluation; null for user_spend and before the first. */
+  value: number | null
+  requests: number | null
+  /** When the whole service's alert fired, while it fires. */
+  since: string | null
+  evaluated_at: string | null
+  /** Resolved within its cooldown: it cannot fire again before this. */
+  cooling_until: string | null
+}
+
+export interface AlertRuleView extends AlertRule {
+  state: AlertRuleState
+}
+
+/** One firing from telemetry.alert_events, with its resolution once there is one. */
+export interface AlertHistoryEntry {
+  firing_id: string
+  rule_name: string
+  metric: AlertMetric
+  subject: string
+  fired_at: string
+  value: number | null
+  threshold: number
+  window_minutes: number
+  resolved_at: string | null
+  /** Whether the webhook took the firing: pending, sent, skipped (no webhook). */
+  delivery: string
+}

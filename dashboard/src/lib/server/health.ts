@@ -1,6 +1,6 @@
-// SSE health for the runbook's "toggle if SSE instability detected", from the rollups.
+// SSE health for the runbook's "toggle if SSE instability detected", from the rollups, and the alerts' history.
 import type { Fragment } from 'postgres'
-import type { HealthWindow } from '../types.ts'
+import type { AlertHistoryEntry, HealthWindow } from '../types.ts'
 import type { Db } from './rollups.ts'
 
 export const WINDOWS = [
@@ -104,4 +104,17 @@ export async function health(sql: Db, sloTarget: number, now = new Date()): Prom
     if (r.status === 'aborted') { p.aborted += r.requests; p.without_done += r.requests }
   }
   return { windows, points: [...hours.values()], slo_target: sloTarget }
+}
+
+/** The latest firings of every alert rule, each with its resolution once there is one (telemetry.alert_events). */
+export async function alertHistory(sql: Db, limit = 20): Promise<AlertHistoryEntry[]> {
+  const rows = await sql<(Omit<AlertHistoryEntry, 'fired_at' | 'resolved_at'> & { fired_at: Date; resolved_at: Date | null })[]>`
+    select f.id::text as firing_id, f.rule_name, f.metric, f.subject, f.at as fired_at, f.value, f.threshold, f.window_minutes,
+           r.at as resolved_at, f.delivery
+    from telemetry.alert_events f
+    left join telemetry.alert_events r on r.firing_id = f.id
+    where f.status = 'firing'
+    order by f.at desc, f.id desc
+    limit ${limit}`
+  return rows.map((r) => ({ ...r, fired_at: r.fired_at.toISOString(), resolved_at: r.resolved_at?.toISOString() ?? null }))
 }

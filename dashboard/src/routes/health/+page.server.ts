@@ -3,21 +3,24 @@ import { dashboardConfig } from '$shared/dashboard-handoff'
 import { readTelemetry, writeAsDashboard } from '$lib/server/db'
 import { TRANSPORT_FLAG, TRANSPORTS, flagHistory, getFlag, setFlag } from '$lib/server/flags'
 import { processFaults } from '$lib/server/faults'
-import { health } from '$lib/server/health'
+import { alertHistory, health } from '$lib/server/health'
+import { listAlertRules } from '$lib/server/alert-rules'
 import type { Actions, PageServerLoad } from './$types'
 
 export const load: PageServerLoad = async () => {
   const { sloTarget, alerts, chatTransportOverride } = dashboardConfig()
-  const [h, flag, history, faults] = await readTelemetry((sql) =>
-    Promise.all([health(sql, sloTarget), getFlag(sql, TRANSPORT_FLAG), flagHistory(sql, TRANSPORT_FLAG), processFaults(sql)]),
+  const [h, flag, history, faults, rules, alertsFired] = await readTelemetry((sql) =>
+    Promise.all([health(sql, sloTarget), getFlag(sql, TRANSPORT_FLAG), flagHistory(sql, TRANSPORT_FLAG), processFaults(sql),
+      listAlertRules(sql), alertHistory(sql)]),
   )
   return {
     health: h,
     faults,
     flag,
     history,
-    thresholds: alerts.thresholds,
-    webhook: Boolean(alerts.webhookUrl),
+    rules,
+    alertsFired,
+    webhook: alerts.webhookUrl ? alerts.webhookFormat : null,
     override: chatTransportOverride || null,
   }
 }

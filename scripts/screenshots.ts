@@ -1,5 +1,6 @@
 // `npm run screenshots -- --url http://127.0.0.1:54321 --token <OPERATOR_TOKEN>`: saves the
-// dashboard's main pages at 1280×800 (overview in light and dark) to docs/screenshots/.
+// dashboard's pages at 1280×800 (overview in light and dark; the trace page also at a phone's
+// 390 px) to docs/screenshots/.
 // Run by hand against a server with data (e.g. after `npm run seed:telemetry`), not in CI.
 import { mkdirSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -43,11 +44,19 @@ try {
     await shoot('/health', 'health', charts)
     await shoot('/alerts', 'alerts', (p) => p.waitForSelector('[data-testid="rule-form"]'))
     // A stream with a stall when there is one: the trace page's most telling view.
-    const trace = values.trace ?? (await page.goto(`${base}/api/streams?range=24h&sort=duration&limit=200`, {}).then(async (r) => {
-      const body = await r!.json() as { streams: { trace_id: string; stalls: number | null; end_reason: string | null }[] }
-      return (body.streams.find((s) => (s.stalls ?? 0) > 0) ?? body.streams.find((s) => s.end_reason === 'done') ?? body.streams[0])?.trace_id
-    }))
-    if (trace) await shoot(`/traces/${trace}`, 'trace', (p) => p.waitForSelector('[data-testid="arrival-chart"][data-rendered="true"], [data-testid="arrival-empty"]'), true)
+    type Listed = { trace_id: string; stalls: number | null; end_reason: string | null; session_id: string | null; user_id: string | null }
+    const streams = await page.goto(`${base}/api/streams?range=24h&sort=duration&limit=200`).then(async (r) => (await r!.json() as { streams: Listed[] }).streams)
+    const chosen = streams.find((s) => values.trace ? s.trace_id === values.trace : (s.stalls ?? 0) > 0) ?? streams.find((s) => s.end_reason === 'done') ?? streams[0]
+    const arrival = (p: Page) => p.waitForSelector('[data-testid="arrival-chart"][data-rendered="true"], [data-testid="arrival-empty"]')
+    if (chosen) {
+      await shoot(`/traces/${chosen.trace_id}`, 'trace', arrival, true)
+      const other = streams.find((s) => s.end_reason === 'done' && s.trace_id !== chosen.trace_id)
+      if (other) await shoot(`/compare?a=${chosen.trace_id}&b=${other.trace_id}`, 'compare', arrival, true)
+      if (chosen.session_id) await shoot(`/sessions/${chosen.session_id}`, 'session', (p) => p.waitForSelector('h1'))
+      if (chosen.user_id) await shoot(`/users/${chosen.user_id}`, 'user', (p) => p.waitForSelector('h1'))
+      await page.setViewportSize({ width: 390, height: 844 })
+      await shoot(`/traces/${chosen.trace_id}`, 'trace-phone', arrival, true)
+    }
     await context.close()
   }
 } finally {

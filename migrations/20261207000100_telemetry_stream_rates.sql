@@ -84,44 +84,12 @@ as $$
     then (output_tokens - 1) * 1000::float8 / (offsets[array_upper(offsets, 1)]::float8 - offsets[array_lower(offsets, 1)]) end
 $$;
 
--- As 20261206000140, plus the four histograms above and rollup_session. The batch is grouped
--- once, per minute: rollup_minute takes those rows and rollup_hour their sums per hour, so a
--- stream's gaps are bucketed once, not once per table. Every upsert takes its row locks in key
--- order and every writer upserts the tables in the same order: no deadlocks.
--- A beacon's `client timing` span (attribute streamscope.client.ttfb_ms, ATTR.clientTtfbMs) is
--- counted in the rollup row of the request span it is a child of: found in the same batch or
--- among the spans written before it (a day back at most), so client and server TTFB are of the
--- same requests, in the same bucket. It adds no request. A beacon whose request span is not
--- written yet has no row to join and is left out of the rollups (the trace page still shows it).
-create or replace function telemetry.roll_up(p_spans telemetry.spans[])
-returns void
-language plpgsql
+-- A batch's rollup_minute rows: its request spans, and its beacons in their requests' rows
+-- (see roll_up below), grouped per minute and key.
+create or replace function telemetry.minute_rollup_rows(p_spans telemetry.spans[])
+returns setof telemetry.rollup_minute
+language sql stable
 as $$
-declare
-  minutes telemetry.rollup_minute[];
-  -- %1$I the table, %2$s its key columns after error_type, %3$s the rows (its columns in order).
-  upsert constant text := $q$
-    insert into telemetry.%1$I as r
-    select * from (%3$s) d
-    order by bucket, function, model, status, error_type%2$s
-    on conflict (bucket, function, model, status, error_type%2$s) do update set
-      requests = r.requests + excluded.requests,
-      errors = r.errors + excluded.errors,
-      input_tokens = r.input_tokens + excluded.input_tokens,
-      output_tokens = r.output_tokens + excluded.output_tokens,
-      cost_usd = r.cost_usd + excluded.cost_usd,
-      stream_ms = r.stream_ms + excluded.stream_ms,
-      stalls = r.stalls + excluded.stalls,
-      frames = r.frames + excluded.frames,
-      ttfb_hist = telemetry.hist_add(r.ttfb_hist, excluded.ttfb_hist),
-      duration_hist = telemetry.hist_add(r.duration_hist, excluded.duration_hist),
-      itl_hist = telemetry.hist_add(r.itl_hist, excluded.itl_hist),
-      tps_hist = telemetry.hist_add(r.tps_hist, excluded.tps_hist),
-      client_ttfb_hist = telemetry.hist_add(r.client_ttfb_hist, excluded.client_ttfb_hist),
-      net_ttfb_hist = telemetry.hist_add(r.net_ttfb_hist, excluded.net_ttfb_hist)
-  $q$;
-begin
-  if p_spans is null then return; end if;
   with beacons as (
     select b.trace_id, b.parent_span_id, b.start_time, (b.attributes ->> 'streamscope.client.ttfb_ms')::float8 as client_ttfb_ms
     from unnest(p_spans) b
@@ -173,11 +141,50 @@ begin
     from requests
     group by bucket, function, model, status, error_type, user_id
   )
-  select array_agg(row(bucket, function, model, status, error_type, user_id, requests, errors, input_tokens, output_tokens,
-                       cost_usd, stream_ms, stalls, frames, ttfb_hist, duration_hist, itl_hist, tps_hist, client_ttfb_hist,
-                       net_ttfb_hist)::telemetry.rollup_minute)
-  into minutes
-  from grouped;
+  select bucket, function, model, status, error_type, user_id, requests, errors, input_tokens, output_tokens,
+    cost_usd, stream_ms, stalls, frames, ttfb_hist, duration_hist, itl_hist, tps_hist, client_ttfb_hist, net_ttfb_hist
+  from grouped
+$$;
+
+-- As 20261206000140, plus the four histograms above and rollup_session. The batch is grouped
+-- once, per minute: rollup_minute takes those rows and rollup_hour their sums per hour, so a
+-- stream's gaps are bucketed once, not once per table. Every upsert takes its row locks in key
+-- order and every writer upserts the tables in the same order: no deadlocks.
+-- A beacon's `client timing` span (attribute streamscope.client.ttfb_ms, ATTR.clientTtfbMs) is
+-- counted in the rollup row of the request span it is a child of: found in the same batch or
+-- among the spans written before it (a day back at most), so client and server TTFB are of the
+-- same requests, in the same bucket. It adds no request. A beacon whose request span is not
+-- written yet has no row to join and is left out of the rollups (the trace page still shows it).
+create or replace function telemetry.roll_up(p_spans telemetry.spans[])
+returns void
+language plpgsql
+as $$
+declare
+  minutes telemetry.rollup_minute[];
+  -- %1$I the table, %2$s its key columns after error_type, %3$s the rows (its columns in order).
+  upsert constant text := $q$
+    insert into telemetry.%1$I as r
+    select * from (%3$s) d
+    order by bucket, function, model, status, error_type%2$s
+    on conflict (bucket, function, model, status, error_type%2$s) do update set
+      requests = r.requests + excluded.requests,
+      errors = r.errors + excluded.errors,
+      input_tokens = r.input_tokens + excluded.input_tokens,
+      output_tokens = r.output_tokens + excluded.output_tokens,
+      cost_usd = r.cost_usd + excluded.cost_usd,
+      stream_ms = r.stream_ms + excluded.stream_ms,
+      stalls = r.stalls + excluded.stalls,
+      frames = r.frames + excluded.frames,
+      ttfb_hist = telemetry.hist_add(r.ttfb_hist, excluded.ttfb_hist),
+      duration_hist = telemetry.hist_add(r.duration_hist, excluded.duration_hist),
+      itl_hist = telemetry.hist_add(r.itl_hist, excluded.itl_hist),
+      tps_hist = telemetry.hist_add(r.tps_hist, excluded.tps_hist),
+      client_ttfb_hist = telemetry.hist_add(r.client_ttfb_hist, excluded.client_ttfb_hist),
+      net_ttfb_hist = telemetry.hist_add(r.net_ttfb_hist, excluded.net_ttfb_hist)
+  $q$;
+begin
+  if p_spans is null then return; end if;
+  select array_agg(m) into minutes from telemetry.minute_rollup_rows(p_spans) as m;
   if minutes is null then return; end if;
 
   execute format(upsert, 'rollup_minute', ', user_id', 'select * from unnest($1)') using minutes;
@@ -221,6 +228,6 @@ $$;
 
 -- New telemetry functions are revoked from the API roles (as 20261125000201 did for the
 -- first ones); the dashboard reads a trace's gaps and speed through them.
-revoke all on function telemetry.frame_gaps(real[]), telemetry.output_tokens_per_s(real[], integer)
-  from public, anon, authenticated, service_role;
+revoke all on function telemetry.frame_gaps(real[]), telemetry.output_tokens_per_s(real[], integer),
+  telemetry.minute_rollup_rows(telemetry.spans[]) from public, anon, authenticated, service_role;
 grant execute on function telemetry.frame_gaps(real[]), telemetry.output_tokens_per_s(real[], integer) to streamscope_dashboard;

@@ -65,23 +65,47 @@ $$;
 
 -- The gaps between consecutive frame offsets, in order: the one definition of a stream's
 -- inter-token latency (the rollups histogram it, the trace page reads its percentiles).
+-- PL/pgSQL's foreach reads the array once; a subscript per element would detoast (and, for a
+-- long stream, decompress) the whole array again for every frame.
 create or replace function telemetry.frame_gaps(offsets real[])
 returns double precision[]
-language sql immutable parallel safe
+language plpgsql immutable parallel safe
 as $$
-  select array(select offsets[i]::float8 - offsets[i - 1]
-               from generate_series(array_lower(offsets, 1) + 1, array_upper(offsets, 1)) as i order by i)
+declare
+  gaps double precision[] := '{}';
+  prev double precision;
+  v double precision;
+begin
+  if offsets is null then return gaps; end if;
+  foreach v in array offsets loop
+    if prev is not null then gaps := gaps || (v - prev); end if;
+    prev := v;
+  end loop;
+  return gaps;
+end
 $$;
 
 -- Output tokens per second after the first frame: the tokens after the first over the time
 -- from the first frame to the last (the first token's wait is TTFB's, not the speed's).
--- Null for a stream of fewer than two tokens or with all frames at one instant.
+-- Null for a stream of fewer than two tokens or with all frames at one instant. The array is
+-- read once (as frame_gaps).
 create or replace function telemetry.output_tokens_per_s(offsets real[], output_tokens integer)
 returns double precision
-language sql immutable parallel safe
+language plpgsql immutable parallel safe
 as $$
-  select case when output_tokens >= 2 and offsets[array_upper(offsets, 1)] > offsets[array_lower(offsets, 1)]
-    then (output_tokens - 1) * 1000::float8 / (offsets[array_upper(offsets, 1)]::float8 - offsets[array_lower(offsets, 1)]) end
+declare
+  first double precision;
+  last double precision;
+  v double precision;
+begin
+  if offsets is null or output_tokens is null or output_tokens < 2 then return null; end if;
+  foreach v in array offsets loop
+    if first is null then first := v; end if;
+    last := v;
+  end loop;
+  if last is null or last <= first then return null; end if;
+  return (output_tokens - 1) * 1000 / (last - first);
+end
 $$;
 
 -- A batch's rollup_minute rows: its request spans, and its beacons in their requests' rows

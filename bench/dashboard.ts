@@ -66,18 +66,20 @@ try {
     const s = (performance.now() - t0) / 1000
     log(`seeded ${result.spans.toLocaleString('en-US')} spans, ${result.logs.toLocaleString('en-US')} logs, ${result.requests.toLocaleString('en-US')} requests in ${s.toFixed(0)} s (${Math.round(result.spans / s).toLocaleString('en-US')} spans/s)`)
     const v0 = performance.now()
-    await owner.unsafe('vacuum analyze telemetry.spans, telemetry.logs, telemetry.rollup_minute, telemetry.rollup_hour, telemetry.rollup_day_session')
+    await owner.unsafe('vacuum analyze telemetry.spans, telemetry.logs, telemetry.rollup_minute, telemetry.rollup_hour, telemetry.rollup_day_session, telemetry.rollup_session')
     log(`vacuum analyze: ${((performance.now() - v0) / 1000).toFixed(0)} s (autovacuum's job in production; index-only scans need the visibility map)`)
   }
-  const [size] = await owner<{ spans: string; rollup: string; rows: number; hours: number; sessions: number }[]>`
+  const [size] = await owner<{ spans: string; rollup: string; rows: number; hours: number; hour_size: string; sessions: number; whole_sessions: number }[]>`
     select (select pg_size_pretty(sum(pg_total_relation_size(inhrelid))) from pg_inherits where inhparent = 'telemetry.spans'::regclass) as spans,
            pg_size_pretty(pg_total_relation_size('telemetry.rollup_minute')) as rollup,
            (select count(*)::int from telemetry.rollup_minute) as rows,
            (select count(*)::int from telemetry.rollup_hour) as hours,
-           (select count(*)::int from telemetry.rollup_day_session) as sessions`
+           pg_size_pretty(pg_total_relation_size('telemetry.rollup_hour')) as hour_size,
+           (select count(*)::int from telemetry.rollup_day_session) as sessions,
+           (select count(*)::int from telemetry.rollup_session) as whole_sessions`
   const [counts] = await owner<{ spans: number; requests: number }[]>`
     select count(*)::int as spans, (count(*) filter (where kind = 'server' and function is not null))::int as requests from telemetry.spans`
-  log(`data: ${counts!.spans.toLocaleString('en-US')} spans (${size!.spans}), ${counts!.requests.toLocaleString('en-US')} requests; rollup_minute ${size!.rows.toLocaleString('en-US')} rows (${size!.rollup}), rollup_hour ${size!.hours.toLocaleString('en-US')}, rollup_day_session ${size!.sessions.toLocaleString('en-US')}`)
+  log(`data: ${counts!.spans.toLocaleString('en-US')} spans (${size!.spans}), ${counts!.requests.toLocaleString('en-US')} requests; rollup_minute ${size!.rows.toLocaleString('en-US')} rows (${size!.rollup}), rollup_hour ${size!.hours.toLocaleString('en-US')} (${size!.hour_size}), rollup_day_session ${size!.sessions.toLocaleString('en-US')}, rollup_session ${size!.whole_sessions.toLocaleString('en-US')}`)
 
   await timeAll(owner, 'dashboard queries as streamscope_dashboard')
 } finally {

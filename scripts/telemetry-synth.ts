@@ -219,6 +219,15 @@ export function createSynth(options: SynthOptions) {
         ...(failed ? { [ATTR.errorType]: code } : aborts ? { [ATTR.errorType]: 'client_abort' } : {}),
       },
     }))
+    // Most clients post the beacon (shared/client/beacon.ts) when the stream ends: they see the
+    // first frame later than the server sent it, by the network and the proxies in between.
+    if (offsets.length && random() < 0.9) {
+      const network = logNormal(45, 0.6)
+      spans.push(span(traceId, root, 'client timing', 'internal', t0 + total + network, 0, {
+        user_id: user.id,
+        attributes: { [ATTR.clientTtfbMs]: ttfb + network, [ATTR.clientDurationMs]: total + network, [ATTR.userId]: user.id },
+      }))
+    }
     if (failed) logs.push(log(t0 + total - save, 'error', traceId, root, 'provider failed', { code, error: 'upstream failed' }))
     logs.push(log(t0 + total, 'info', traceId, root, 'chat stream ended', { end_reason: endReason, frames: offsets.length, ttfb_ms: Math.round(ttfb), duration_ms: Math.round(total) }))
     return { spans, logs }
@@ -250,8 +259,8 @@ export function createSynth(options: SynthOptions) {
     return { spans, logs: [log(t0 + total, failed ? 'error' : 'info', traceId, root, failed ? 'embedding failed' : 'embedded', { inputs })] }
   }
 
-  /** About 6 spans per chat request, 4 per embed: the requests needed for `spans` spans. */
-  const requestsFor = (spans: number) => Math.max(1, Math.round(spans / 5.6))
+  /** About 7 spans per chat request (with its client timing), 4 per embed: the requests needed for `spans` spans. */
+  const requestsFor = (spans: number) => Math.max(1, Math.round(spans / 6.4))
 
   return {
     startTimes,

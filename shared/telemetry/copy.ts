@@ -1,6 +1,7 @@
 import { Readable, type Writable } from 'node:stream'
 import type { Sql, TransactionSql } from 'postgres'
 import { transaction } from '../db/transaction.ts'
+import { ATTR } from './attributes.ts'
 import { isoTime, jsonText, realArrayLiteral } from './encode.ts'
 import type { LogRow, SpanRow } from './rows.ts'
 import { type SqlType, WRITTEN_SPAN_COLUMNS } from './span-columns.ts'
@@ -67,9 +68,13 @@ export function logCopyLine(r: LogRow): string {
   return [isoTime(r.time.getTime()), t(r.level), t(r.trace_id), t(r.span_id), t(r.message), t(jsonText(r.attributes) ?? '{}') + '\n'].join('\t')
 }
 
-/** Priced (has tokens) or counted in the rollups (a request span): goes through the stage and its INSERT. */
+/**
+ * Priced (has tokens) or counted in the rollups (a request span, or a beacon's client timing,
+ * counted in its request's row): goes through the stage and its INSERT.
+ */
 export const needsPricingOrRollup = (r: SpanRow) =>
-  (r.kind === 'server' && r.function !== null) || r.input_tokens !== null || r.output_tokens !== null
+  (r.kind === 'server' && r.function !== null) || r.input_tokens !== null || r.output_tokens !== null ||
+  r.attributes[ATTR.clientTtfbMs] !== undefined
 
 const ABORTED = '25P02' // in_failed_sql_transaction
 

@@ -1,4 +1,5 @@
 import type { PendingQuery, Row, Sql, TransactionSql } from 'postgres'
+import { ATTR } from './attributes.ts'
 import { isoTime, jsonText, noNul, realArrayLiteral } from './encode.ts'
 import type { LogRow, SpanRow } from './rows.ts'
 import { ALL_SPAN_COLUMNS, SPAN_COLUMNS, type SqlType, WRITTEN_SPAN_COLUMNS } from './span-columns.ts'
@@ -78,7 +79,8 @@ const INSERT_VALUES = ALL_SPAN_COLUMNS.map((c) => c.insert ?? c.name).join(', ')
  * `on conflict do nothing` makes a retried batch (commit outcome unknown after a dropped
  * connection) neither duplicate spans nor count them twice: only the rows inserted are
  * rolled up. Only server spans can be requests: the rest (priced provider spans) are not
- * handed over, which halves the array (roll_up picks the requests itself).
+ * handed over, which halves the array (roll_up picks the requests itself), except the
+ * beacons' client timings, which roll_up counts in their requests' rows.
  */
 function insertSpansFrom(sql: Sql | TransactionSql, source: PendingQuery<Row[]>) {
   return sql`
@@ -88,7 +90,7 @@ function insertSpansFrom(sql: Sql | TransactionSql, source: PendingQuery<Row[]>)
       on conflict do nothing
       returning s
     )
-    select telemetry.roll_up(array_agg(s) filter (where (s).kind = 'server')) from ins`
+    select telemetry.roll_up(array_agg(s) filter (where (s).kind = 'server' or (s).attributes ? ${ATTR.clientTtfbMs})) from ins`
 }
 
 export function insertLogs(sql: Sql, rows: LogRow[]) {

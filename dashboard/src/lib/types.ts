@@ -26,6 +26,8 @@ export interface Trace {
   logs: LogRow[]
   /** Messages stored with this trace id (the question, the answer). */
   messages: MessageRow[]
+  /** The trace's chat streams, measured (traces.ts). */
+  streams: StreamStats[]
 }
 
 export interface MessageRow {
@@ -66,6 +68,66 @@ export interface Kpis {
   input_tokens: number
   output_tokens: number
   cost_usd: number
+  /** Requests rejected with a 4xx: not in errors or error_rate (the error chart shows both, marked). */
+  client_errors: number
+  client_error_rate: number | null
+}
+
+/**
+ * The streams' speed and the clients' view of them, from the rollups' stream histograms
+ * (chat requests): percentiles null where nothing was observed.
+ */
+export interface StreamRates {
+  /** Chat requests, and those whose client beacon was counted. */
+  streams: number
+  beacons: number
+  /** Inter-token latency: gaps between consecutive frames, ms. */
+  itl_p50: number | null
+  itl_p95: number | null
+  itl_p99: number | null
+  /** Output tokens/s of the streams: the median and the slow tail (the 5th and 1st percentiles). */
+  tps_p50: number | null
+  tps_p05: number | null
+  tps_p01: number | null
+  /** TTFB measured by the server (every chat request) and by the client (beacons). */
+  ttfb_p50: number | null
+  ttfb_p95: number | null
+  client_ttfb_p50: number | null
+  client_ttfb_p95: number | null
+  /** Per request, client TTFB minus server TTFB: the network and proxy share. */
+  net_ttfb_p50: number | null
+  net_ttfb_p95: number | null
+}
+
+export interface StreamRatePoint extends StreamRates {
+  t: string
+}
+
+export interface ModelRates extends StreamRates {
+  model: string
+}
+
+/** The overview's stream rates: the window's and the previous one's, per chart bucket, per chat model (busiest first). */
+export interface OverviewRates {
+  current: StreamRates
+  previous: StreamRates
+  points: StreamRatePoint[]
+  models: ModelRates[]
+}
+
+/** One stream of a trace: its frames' gaps and speed (exact, from frame_offsets_ms), and its beacon. */
+export interface StreamStats {
+  span_id: string
+  frames: number
+  itl_p50: number | null
+  itl_p95: number | null
+  itl_p99: number | null
+  max_gap_ms: number | null
+  tokens_per_s: number | null
+  ttfb_ms: number | null
+  /** From the beacon's `client timing` span; null without one. */
+  client_ttfb_ms: number | null
+  client_duration_ms: number | null
 }
 
 /** One chart bucket of the overview; percentiles null in a bucket without requests. */

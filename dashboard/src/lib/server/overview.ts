@@ -2,14 +2,16 @@
 import type { Filters } from '../filters.ts'
 import { histAdd, histQuantile } from '../hist.ts'
 import { previousWindow, type TimeWindow } from '../range.ts'
-import type { ErrorSeries, Kpis, OverviewPoint, StreamRow } from '../types.ts'
+import type { ErrorSeries, Kpis, OverviewPoint, OverviewRates, StreamRow } from '../types.ts'
 import { bucketTimes } from '../buckets.ts'
 import { listStreams } from './explorer.ts'
+import { streamRates, windowRates } from './stream-rates.ts'
 import { alignWindow, chartStep, histSum, interval, rollupFilters, rollupSource, type Db, type Reader } from './rollups.ts'
 
 interface Totals {
   requests: number
   errors: number
+  client_errors: number
   input_tokens: number
   output_tokens: number
   cost_usd: number
@@ -20,6 +22,8 @@ interface Totals {
 
 export interface Overview {
   kpis: { current: Kpis; previous: Kpis }
+  /** ITL, tokens/s and client against server TTFB: KPIs, series, per model. */
+  rates: OverviewRates
   points: OverviewPoint[]
   errors: ErrorSeries[]
   step_ms: number
@@ -28,13 +32,15 @@ export interface Overview {
   to: string
 }
 
-const EMPTY: Totals = { requests: 0, errors: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, stream_ms: 0, ttfb_hist: null, duration_hist: null }
+const EMPTY: Totals = { requests: 0, errors: 0, client_errors: 0, input_tokens: 0, output_tokens: 0, cost_usd: 0, stream_ms: 0, ttfb_hist: null, duration_hist: null }
 
 function toKpis(t: Totals): Kpis {
   return {
     requests: t.requests,
     errors: t.errors,
     error_rate: t.requests ? t.errors / t.requests : null,
+    client_errors: t.client_errors,
+    client_error_rate: t.requests ? t.client_errors / t.requests : null,
     ttfb_p50: histQuantile(t.ttfb_hist, 0.5),
     ttfb_p95: histQuantile(t.ttfb_hist, 0.95),
     duration_p95: histQuantile(t.duration_hist, 0.95),
@@ -48,6 +54,7 @@ function addTotals(a: Totals, b: Totals): Totals {
   return {
     requests: a.requests + b.requests,
     errors: a.errors + b.errors,
+    client_errors: a.client_errors + b.client_errors,
     input_tokens: a.input_tokens + b.input_tokens,
     output_tokens: a.output_tokens + b.output_tokens,
     cost_usd: a.cost_usd + b.cost_usd,
@@ -60,6 +67,7 @@ function addTotals(a: Totals, b: Totals): Totals {
 // Sums come back as float8 so postgres.js hands out numbers, not numeric strings.
 const MEASURES = (sql: Db) => sql`
   coalesce(sum(requests), 0)::float8 as requests, coalesce(sum(errors), 0)::float8 as errors,
+  coalesce(sum(requests) filter (where status = 'client_error'), 0)::float8 as client_errors,
   coalesce(sum(input_tokens::float8), 0) as input_tokens, coalesce(sum(output_tokens::float8), 0) as output_tokens,
   coalesce(sum(cost_usd::float8), 0) as cost_usd, coalesce(sum(stream_ms), 0)::float8 as stream_ms,
   ${histSum(sql, 'ttfb_hist')} as ttfb_hist, ${histSum(sql, 'duration_hist')} as duration_hist`
@@ -67,7 +75,8 @@ const MEASURES = (sql: Db) => sql`
 /**
  * Everything the overview shows for a window: one pass over the window grouped by chart
  * bucket (the KPI tiles are the sum of the buckets), one over the previous window of the
- * same length, one for errors by code — the three in parallel, each in its own transaction.
+ * same length, one for errors by code, and the stream rates of both windows (stream-rates.ts)
+ * — in parallel, each in its own transaction.
  * The bucket may be widened to an hour (see chartStep).
  */
 export async function overview(read: Reader, window: TimeWindow, stepMs: number, filters: Filters): Promise<Overview> {
@@ -76,8 +85,9 @@ export async function overview(read: Reader, window: TimeWindow, stepMs: number,
   const current = alignWindow(window, Math.max(source.unit_ms, 60_000))
   const previous = previousWindow(current)
   const step = interval(bucketMs)
+  const times = bucketTimes(current, bucketMs)
 
-  const [buckets, [before], errorRows] = await Promise.all([
+  const [buckets, [before], errorRows, rates, ratesBefore] = await Promise.all([
     read((sql) => sql<(Totals & { t: Date })[]>`
       select date_bin(${step}::interval, bucket, 'epoch'::timestamptz) as t, ${MEASURES(sql)}
       from ${sql(source.table)}
@@ -94,11 +104,13 @@ export async function overview(read: Reader, window: TimeWindow, stepMs: number,
       from ${sql(source.table)}
       where bucket >= ${current.from} and bucket < ${current.to} and status in ('error', 'client_error') ${rollupFilters(sql, filters)}
       group by 1, 2, 3`),
+    read((sql) => streamRates(sql, source, current, bucketMs, times, filters)),
+    read((sql) => windowRates(sql, source, previous, filters)),
   ])
 
   const byTime = new Map(buckets.map((b) => [b.t.getTime(), b]))
   let total = EMPTY
-  const points: OverviewPoint[] = bucketTimes(current, bucketMs).map((t) => {
+  const points: OverviewPoint[] = times.map((t) => {
     const b = byTime.get(t.getTime()) ?? EMPTY
     total = addTotals(total, b)
     return {
@@ -128,6 +140,7 @@ export async function overview(read: Reader, window: TimeWindow, stepMs: number,
 
   return {
     kpis: { current: toKpis(total), previous: toKpis(before ?? EMPTY) },
+    rates: { ...rates, previous: ratesBefore },
     points,
     errors: [...series.values()].sort((a, b) => b.total - a.total),
     step_ms: bucketMs,

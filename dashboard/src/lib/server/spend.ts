@@ -61,6 +61,8 @@ function useDaySessions(window: TimeWindow, filters: Filters): boolean {
 
 const dayOf = (d: Date) => d.toISOString().slice(0, 10)
 
+type SessionSums = Omit<TopSession, 'last_seen'> & { last_seen: Date }
+
 /** Users by cost, from the minute rollup (it carries user_id) or the per-day session rollup. */
 export async function topUsers(sql: Db, window: TimeWindow, filters: Filters, limit = 10): Promise<TopUser[]> {
   if (useDaySessions(window, filters)) {
@@ -90,8 +92,12 @@ export async function topUsers(sql: Db, window: TimeWindow, filters: Filters, li
  * per-day session rollup can answer.
  */
 export async function topSessions(sql: Db, window: TimeWindow, filters: Filters, limit = 10): Promise<TopSession[]> {
+  if (useDaySessions(window, filters) && !filters.model && !filters.user) {
+    const top = await topSessionsByTotal(sql, window, limit)
+    if (top) return top
+  }
   if (useDaySessions(window, filters)) {
-    const rows = await sql<(Omit<TopSession, 'last_seen'> & { last_seen: Date })[]>`
+    const rows = await sql<SessionSums[]>`
       select session_id, min(user_id collate "C") as user_id, ${SUMS(sql)}, (max(day)::timestamp at time zone 'UTC') as last_seen
       from telemetry.rollup_day_session
       where day >= ${dayOf(window.from)}::date and day <= ${dayOf(window.to)}::date and session_id <> ''
@@ -105,7 +111,7 @@ export async function topSessions(sql: Db, window: TimeWindow, filters: Filters,
   const status = filters.status
     ? sql`and telemetry.request_status(http_status, status_code, end_reason) = ${filters.status}`
     : sql``
-  const rows = await sql<(Omit<TopSession, 'last_seen'> & { last_seen: Date })[]>`
+  const rows = await sql<SessionSums[]>`
     select session_id, min(user_id collate "C") as user_id, count(*)::float8 as requests,
            coalesce(sum(input_tokens::float8), 0) as input_tokens, coalesce(sum(output_tokens::float8), 0) as output_tokens,
            coalesce(sum(cost_usd::float8), 0) as cost_usd, max(start_time) as last_seen
@@ -120,6 +126,45 @@ export async function topSessions(sql: Db, window: TimeWindow, filters: Filters,
     order by cost_usd desc, requests desc, session_id
     limit ${limit}`
   return rows.map((r) => ({ ...r, user_id: r.user_id ?? '', last_seen: r.last_seen.toISOString() }))
+}
+
+/** Candidates the session rollup is read for, per session asked. */
+const CANDIDATES = 5
+
+/**
+ * Top sessions from rollup_session: the sessions seen in the window with the largest totals,
+ * each total replaced by the session's cost within the window where it started before the
+ * window or ends after it (rollup_day_session). A session not read has a total, so a cost in
+ * the window, no larger than the last one read: when the answer's last session costs more
+ * than that, the answer is exact; otherwise null (the caller sums rollup_day_session).
+ */
+export async function topSessionsByTotal(sql: Db, window: TimeWindow, limit: number): Promise<TopSession[] | null> {
+  const from = dayOf(window.from)
+  const to = dayOf(window.to)
+  const read = limit * CANDIDATES
+  const candidates = await sql<(SessionSums & { whole: boolean })[]>`
+    select session_id, user_id, requests::float8 as requests, input_tokens::float8 as input_tokens,
+           output_tokens::float8 as output_tokens, cost_usd::float8 as cost_usd,
+           (last_day::timestamp at time zone 'UTC') as last_seen, first_day >= ${from}::date and last_day <= ${to}::date as whole
+    from telemetry.rollup_session s
+    where last_day >= ${from}::date and first_day <= ${to}::date
+    order by s.cost_usd desc, s.requests desc, s.session_id -- the index's order, not the output's float8
+    limit ${read}`
+  const partial = candidates.filter((c) => !c.whole).map((c) => c.session_id)
+  const inWindow = partial.length === 0 ? [] : await sql<SessionSums[]>`
+    select session_id, min(user_id collate "C") as user_id, ${SUMS(sql)}, (max(day)::timestamp at time zone 'UTC') as last_seen
+    from telemetry.rollup_day_session
+    where session_id in ${sql(partial)} and day >= ${from}::date and day <= ${to}::date
+    group by session_id`
+  const exact = new Map(inWindow.map((r) => [r.session_id, r]))
+  const sessions = candidates
+    .map(({ whole, ...c }) => (whole ? c : exact.get(c.session_id)))
+    .filter((c): c is SessionSums => c !== undefined)
+    .sort((a, b) => b.cost_usd - a.cost_usd || b.requests - a.requests || (a.session_id < b.session_id ? -1 : 1))
+    .slice(0, limit)
+  const bound = candidates.length === read ? candidates.at(-1)!.cost_usd : -Infinity
+  if (sessions.length < Math.min(limit, candidates.length) || (sessions.at(-1)?.cost_usd ?? -Infinity) <= bound) return null
+  return sessions.map((r) => ({ ...r, last_seen: r.last_seen.toISOString() }))
 }
 
 /** Everything the spend page shows; the four parts in parallel, each in its own transaction. */

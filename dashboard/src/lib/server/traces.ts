@@ -1,6 +1,7 @@
 // One trace: its spans, logs and stored messages. Relative imports only (bench/dashboard.ts).
+import { ATTR } from '../../../../shared/telemetry/attributes.ts'
 import { SPAN_SELECT, type StoredSpanRow } from '../../../../shared/telemetry/span-columns.ts'
-import type { LogRow, MessageRow, SpanRow, Trace } from '../types.ts'
+import type { LogRow, MessageRow, SpanRow, StreamStats, Trace } from '../types.ts'
 import type { Db } from './rollups.ts'
 
 /**
@@ -39,7 +40,7 @@ export async function getTrace(sql: Db, traceId: string, now = new Date()): Prom
 
   const first = spans[0]!.start_time.getTime()
   const last = spans.reduce((end, s) => Math.max(end, s.end_time.getTime()), first)
-  const [logs, messages] = await Promise.all([
+  const [logs, messages, streams] = await Promise.all([
     sql<Stored<LogRow, 'time'>[]>`
       select time, level, trace_id, span_id, message, attributes
       from telemetry.logs
@@ -51,13 +52,55 @@ export async function getTrace(sql: Db, traceId: string, now = new Date()): Prom
       from public.messages
       where trace_id = ${traceId}
       order by created_at, role desc`,
+    streamStats(sql, traceId, spans),
   ])
   return {
     trace_id: traceId,
     spans: spans.map(toSpanRow),
     logs: logs.map(toLogRow),
     messages: messages.map((m) => ({ ...m, created_at: m.created_at.toISOString() })),
+    streams,
   }
+}
+
+const ms = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null)
+
+/**
+ * Each chat stream of the trace: the percentiles of its frame gaps and its tokens/s (by the
+ * SQL that feeds the rollups, telemetry.frame_gaps and output_tokens_per_s), and the client's
+ * timing from the beacon's span (its child; with one stream, also a beacon whose parent id
+ * matches no span of the trace, as when the beacon could not find the request span).
+ */
+async function streamStats(sql: Db, traceId: string, spans: StoredSpanRow[]): Promise<StreamStats[]> {
+  const streams = spans.filter((s) => s.kind === 'server' && s.function === 'chat')
+  if (streams.length === 0) return []
+  const rows = await sql<{ span_id: string; tokens_per_s: number | null; itl: (number | null)[] | null }[]>`
+    select s.span_id, telemetry.output_tokens_per_s(s.frame_offsets_ms, s.output_tokens) as tokens_per_s,
+           (select percentile_cont(array[0.5, 0.95, 0.99]::float8[]) within group (order by g)
+            from unnest(telemetry.frame_gaps(s.frame_offsets_ms)) as g) as itl
+    from telemetry.spans s
+    where s.trace_id = ${traceId} and s.span_id in ${sql(streams.map((s) => s.span_id))}
+      and s.start_time >= ${streams[0]!.start_time} and s.start_time <= ${streams.at(-1)!.start_time}`
+  const computed = new Map(rows.map((r) => [r.span_id, r]))
+  const ids = new Set(spans.map((s) => s.span_id))
+  const beacons = spans.filter((s) => ms(s.attributes[ATTR.clientDurationMs]) !== null)
+  return streams.map((s) => {
+    const beacon = beacons.find((b) => b.parent_span_id === s.span_id)
+      ?? (streams.length === 1 ? beacons.find((b) => !ids.has(b.parent_span_id ?? '')) : undefined)
+    const r = computed.get(s.span_id)
+    return {
+      span_id: s.span_id,
+      frames: s.frames ?? 0,
+      itl_p50: r?.itl?.[0] ?? null,
+      itl_p95: r?.itl?.[1] ?? null,
+      itl_p99: r?.itl?.[2] ?? null,
+      max_gap_ms: s.max_gap_ms,
+      tokens_per_s: r?.tokens_per_s ?? null,
+      ttfb_ms: s.ttfb_ms,
+      client_ttfb_ms: ms(beacon?.attributes[ATTR.clientTtfbMs]),
+      client_duration_ms: ms(beacon?.attributes[ATTR.clientDurationMs]),
+    }
+  })
 }
 
 /** The trace a stored message was written in; null for an unknown id or a message without one. */

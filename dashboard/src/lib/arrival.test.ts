@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { medianGap, toArrival } from './arrival'
+import { toArrival } from './arrival'
 
 describe('toArrival', () => {
   it('measures gaps between frames and marks those over 2 s as stalls', () => {
@@ -21,15 +21,3 @@ describe('toArrival', () => {
   })
 })
 
-describe('medianGap', () => {
-  it('is the middle gap between frames, never the wait for the first', () => {
-    expect(medianGap(toArrival([900, 910, 940, 950]))).toBe(10)
-    expect(medianGap(toArrival([900, 910, 940]))).toBe(20)
-    expect(medianGap(toArrival([5000, 5010, 5030, 9000, 9005]))).toBe(15)
-  })
-
-  it('is null without a gap to measure', () => {
-    expect(medianGap(toArrival([120]))).toBeNull()
-    expect(medianGap(toArrival(null))).toBeNull()
-  })
-})

@@ -41,14 +41,6 @@ export function toArrival(offsets: readonly number[] | null | undefined, stallMs
   }
 }
 
-/** The median gap between consecutive frames (inter-token latency); null with fewer than two frames. */
-export function medianGap(arrival: Arrival): number | null {
-  const gaps = arrival.points.slice(1).map((p) => p.gap_ms).sort((a, b) => a - b)
-  if (gaps.length === 0) return null
-  const mid = gaps.length >> 1
-  return gaps.length % 2 ? gaps[mid]! : (gaps[mid - 1]! + gaps[mid]!) / 2
-}
-
 /** One stream's curve on a chart of several. */
 export interface ArrivalSeries {
   label: string

@@ -1,13 +1,16 @@
 // What the compare page's table and GET /api/compare say about two streams: one fact per line,
-// each read from the trace's request span and its frame offsets.
-import { medianGap, toArrival, type Arrival } from '$lib/arrival'
+// each read from the trace's request span, its frame offsets and its stream's measures (the
+// trace's `streams`: inter-token latency, tokens/s and the client's TTFB, as traces.ts reads them).
+import { toArrival, type Arrival } from '$lib/arrival'
 import { streamOutcome } from '$lib/outcome'
-import type { Difference, SpanRow, Trace } from '$lib/types'
+import type { Difference, SpanRow, StreamStats, Trace } from '$lib/types'
 import { requestSpan } from '../traces/[trace_id]/waterfall'
 
 export interface Stream {
   main: SpanRow
   arrival: Arrival
+  /** The request span's stream measures; undefined for a request that streamed nothing. */
+  stats: StreamStats | undefined
   spans: number
 }
 
@@ -24,7 +27,10 @@ const FACTS: Fact[] = [
   { key: 'model', label: 'Model', kind: 'text', of: (s) => s.main.model },
   { key: 'ttfb_ms', label: 'TTFB', kind: 'ms', of: (s) => s.main.ttfb_ms },
   { key: 'duration_ms', label: 'Duration', kind: 'ms', of: (s) => s.main.duration_ms },
-  { key: 'itl_p50_ms', label: 'ITL median', kind: 'ms', of: (s) => medianGap(s.arrival) },
+  { key: 'client_ttfb_ms', label: 'Client TTFB', kind: 'ms', of: (s) => s.stats?.client_ttfb_ms ?? null },
+  { key: 'itl_p50_ms', label: 'ITL median', kind: 'ms', of: (s) => s.stats?.itl_p50 ?? null },
+  { key: 'itl_p95_ms', label: 'ITL p95', kind: 'ms', of: (s) => s.stats?.itl_p95 ?? null },
+  { key: 'tokens_per_s', label: 'Output tokens/s', kind: 'count', of: (s) => s.stats?.tokens_per_s ?? null },
   { key: 'max_gap_ms', label: 'Longest gap', kind: 'ms', of: (s) => s.arrival.max_gap_ms },
   { key: 'frames', label: 'Frames', kind: 'count', of: (s) => s.main.frames },
   { key: 'stalls', label: 'Stalls', kind: 'count', of: (s) => s.main.stalls },
@@ -37,7 +43,8 @@ const FACTS: Fact[] = [
 /** A trace's request span and its token arrival: what the compare page draws of each side. */
 export function toStream(trace: Trace): Stream {
   const main = requestSpan(trace.spans)
-  return { main, arrival: toArrival(main.frame_offsets_ms), spans: trace.spans.length }
+  const stats = trace.streams.find((x) => x.span_id === main.span_id)
+  return { main, arrival: toArrival(main.frame_offsets_ms), stats, spans: trace.spans.length }
 }
 
 /** Each fact of a and of b, with b − a where both are numbers. */

@@ -72,7 +72,7 @@ returns double precision[]
 language plpgsql immutable parallel safe
 as $$
 declare
-  gaps double precision[] := '{}';
+  gaps double precision[] := '{}'::double precision[];
   prev double precision;
   v double precision;
 begin
